@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs whatever is missing on a Debian machine, then builds the project:
+# system packages (oneDNN for the native backend; Chromium for the browser
+# tests with --test), `npm ci` (which builds the native addon and the
+# TypeScript). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=(libdnnl-dev)
+if [[ "${1:-}" == "--test" ]]; then want+=(chromium); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing system packages: ${missing[*]}"
+  if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null || \
+    echo "setup: could not install ${missing[*]}; continuing (the native backend falls back to tfjs-cpu)"
+fi
+
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci
+else
+  echo "setup: node_modules up to date; rebuilding"
+  npm run build:native --silent
+  npm run build --silent
+fi
+node bin/squid.js doctor

@@ -1,0 +1,22 @@
+/** `squid doctor`: which backend runs, with how many threads, and why not native. */
+import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend, parseBackendChoice } from '../../backend/select.js';
+import { addBackendOption } from '../options.js';
+
+export function register(program: Command): void {
+  addBackendOption(
+    program.command('doctor').description('print the compute backend, its threads, the oneDNN version and any load failure'),
+  ).action(async (opts: { backend: string }) => {
+    const info = await useBackend(parseBackendChoice(opts.backend), { quiet: true });
+    const lines = [
+      `backend: ${info.name}`,
+      `tfjs-core: ${tf.version_core}`,
+      `threads: ${info.threads ?? 'n/a (JavaScript, single thread)'}`,
+      `oneDNN: ${info.onednnVersion ?? 'not loaded'}`,
+      `native: ${info.fallbackReason ? `unavailable: ${info.fallbackReason}` : info.name === 'cpu' ? 'not requested' : 'ok'}`,
+      `node: ${process.version}`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  });
+}
