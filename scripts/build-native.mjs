@@ -26,6 +26,11 @@ if (process.env.SQUID_SKIP_NATIVE === '1') {
 } else {
   const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
   const args = existsSync(gyp) ? [gyp, 'rebuild'] : [process.env.npm_config_node_gyp ?? 'node-gyp', 'rebuild'];
+  // Build against the headers of the running Node when it ships them (no download needed).
+  const localNodeDir = dirname(dirname(process.execPath));
+  const nodedir = process.env.npm_config_nodedir ??
+    (existsSync(join(localNodeDir, 'include', 'node', 'common.gypi')) ? localNodeDir : undefined);
+  if (nodedir) args.push(`--nodedir=${nodedir}`);
   const r = spawnSync(process.execPath, args, { cwd: nativeDir, stdio: 'inherit' });
   if (r.status === 0) record(true, 'built');
   else record(false, `node-gyp rebuild exited with ${r.status ?? r.signal}`);

@@ -1,6 +1,87 @@
-/** Placeholder until the native addon lands (issue 3): always unavailable. */
+/**
+ * The `native` tfjs backend: the tfjs CPU backend (same Float32Array
+ * storage) whose heavy kernels run in the oneDNN addon. Every kernel
+ * registered for 'cpu' is registered for 'native' too, so anything without a
+ * native version runs the CPU backend's JavaScript; a native kernel that
+ * declines a call (unsupported dtype, layout or attribute) also falls back.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendInfo } from './select.js';
+import { loadAddon, type NativeAddon } from './native/addon.js';
+import { convKernels } from './kernels/conv.js';
+import type { NativeKernel } from './kernels/types.js';
+
+export const NATIVE_BACKEND = 'native';
+
+/** The CPU backend under another name: tensors it stores are shared with the native kernels. */
+export class NativeBackend extends MathBackendCPU {}
+
+/** All native kernels, by family. */
+export function nativeKernels(addon: NativeAddon): NativeKernel[] {
+  return [...convKernels(addon)];
+}
+
+let registered: BackendInfo | undefined;
+let nativeNames: string[] = [];
+
+/** Per native kernel: calls it ran natively and calls it handed to tfjs-cpu. */
+export interface KernelCallCount {
+  native: number;
+  fallback: number;
+}
+const callCounts = new Map<string, KernelCallCount>();
+
+/** Calls of each native kernel since the last reset (for tests and profiles). */
+export function nativeCallCounts(reset = false): Map<string, KernelCallCount> {
+  const snapshot = new Map([...callCounts].map(([k, v]) => [k, { ...v }]));
+  if (reset) callCounts.clear();
+  return snapshot;
+}
+
+/** Names of the kernels that have a native implementation. */
+export function nativeKernelNames(): readonly string[] {
+  return nativeNames;
+}
 
 export async function registerNativeBackend(): Promise<BackendInfo> {
-  throw new Error('the native addon is not part of this build yet');
+  if (registered) return registered;
+  const addon = loadAddon();
+  const info = addon.info();
+  // '@tensorflow/tfjs' (imported by select.ts) has registered the cpu kernels.
+  const cpuKernels = tf.getKernelsForBackend('cpu');
+  if (cpuKernels.length === 0) throw new Error('the tfjs cpu backend has no kernels registered');
+  const natives = new Map(nativeKernels(addon).map((k) => [k.kernelName, k]));
+  const cpuByName = new Map(cpuKernels.map((k) => [k.kernelName, k]));
+  if (!tf.findBackendFactory(NATIVE_BACKEND)) {
+    tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 1);
+  }
+  for (const k of cpuKernels) {
+    if (natives.has(k.kernelName)) continue;
+    tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
+  }
+  for (const [name, nk] of natives) {
+    const cpu = cpuByName.get(name);
+    tf.registerKernel({
+      kernelName: name,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: (args) => {
+        let count = callCounts.get(name);
+        if (!count) callCounts.set(name, (count = { native: 0, fallback: 0 }));
+        const r = nk.run(args);
+        if (r !== null) {
+          count.native++;
+          return r;
+        }
+        count.fallback++;
+        if (!cpu) throw new Error(`native kernel ${name} declined its inputs and tfjs-cpu has no ${name}`);
+        return cpu.kernelFunc(args);
+      },
+      setupFunc: cpu?.setupFunc,
+      disposeFunc: cpu?.disposeFunc,
+    });
+  }
+  nativeNames = [...natives.keys()].sort();
+  registered = { name: NATIVE_BACKEND, threads: info.threads, onednnVersion: info.onednn };
+  return registered;
 }

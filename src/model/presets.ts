@@ -3,6 +3,7 @@
  * typed data. Values follow ../shared/spec/squid-reference.md.
  * (Validation of JSON overrides lives in presetSchema.ts.)
  */
+import { SquidError } from '../util/errors.js';
 
 export interface AblationSwitches {
   /** false: one shared memory instead of one queue per patch position. */
@@ -99,3 +100,156 @@ export interface Preset {
 
 export const PRESET_NAMES = ['zhanglab', 'chexpert', 'digitanatomy', 'tiny'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
+
+/** Switches of the full model (every Table-2 component on). */
+export const FULL_MODEL: AblationSwitches = {
+  spaceAwareMemory: true,
+  inpainting: true,
+  gumbelShrinkage: true,
+  distillation: true,
+  stopGradient: true,
+  memoryKind: 'queue',
+  maskedShortcut: true,
+  decoderMemory: true,
+};
+
+/** One Table-2 row: the switch it flips relative to FULL_MODEL. */
+export interface AblationRow {
+  /** Short id usable on the command line. */
+  id: string;
+  /** The paper's row label. */
+  label: string;
+  /** Published ZhangLab AUC of the row (spec). */
+  paperAuc: number;
+  switches: Partial<AblationSwitches>;
+}
+
+export const ABLATIONS: readonly AblationRow[] = [
+  { id: 'no-space-aware-memory', label: 'w/o space-aware memory', paperAuc: 77.6, switches: { spaceAwareMemory: false } },
+  { id: 'no-inpainting', label: 'w/o in-painting block', paperAuc: 80.9, switches: { inpainting: false } },
+  { id: 'no-gumbel', label: 'w/o Gumbel shrinkage', paperAuc: 81.1, switches: { gumbelShrinkage: false } },
+  { id: 'no-distillation', label: 'w/o distillation', paperAuc: 81.2, switches: { distillation: false } },
+  { id: 'no-stop-gradient', label: 'w/o stop-gradient', paperAuc: 81.7, switches: { stopGradient: false } },
+  { id: 'memory-matrix', label: 'memory matrix instead of queue', paperAuc: 82.5, switches: { memoryKind: 'matrix' } },
+  { id: 'no-masked-shortcut', label: 'w/o masked shortcut', paperAuc: 82.5, switches: { maskedShortcut: false } },
+  { id: 'no-decoder-memory', label: 'w/o decoder memory', paperAuc: 82.9, switches: { decoderMemory: false } },
+];
+
+const ZHANGLAB_LOSS: LossWeights = { reconstruction: 10, teacher: 0.01, distillation: 0.001, generator: 0.005, discriminator: 0.005 };
+const DIGIT_LOSS: LossWeights = { reconstruction: 1, teacher: 0.01, distillation: 0.001, generator: 0.005, discriminator: 0.005 };
+
+const ZHANGLAB_MODEL: ModelConfig = {
+  imageSize: 128,
+  patchesPerSide: 2,
+  channels: [32, 64, 128, 256, 512],
+  initialCombine: 2,
+  inpaintChannels: 128,
+  memorySlots: 200,
+  decoderMemorySlots: 200,
+  decoderMemoryWindows: 2,
+  decoderMemoryLevels: 2,
+  shrinkageTopK: 4,
+  attentionHeads: 8,
+  feedForwardDim: 512,
+  maskKeepProb: 0.95,
+  discriminatorChannels: [16, 32, 64, 128, 128],
+  ablation: FULL_MODEL,
+};
+
+const ZHANGLAB_TRAIN: TrainConfig = {
+  batchSize: 16,
+  epochs: 200,
+  imagesPerEpoch: 0,
+  nCritic: 2,
+  generatorLr: 1e-4,
+  discriminatorLr: 1e-4,
+  beta1: 0.5,
+  beta2: 0.999,
+  epsilon: 1e-7,
+  weightDecay: 1e-5,
+  cosinePeriod: 300,
+  cosineMinFactor: 0.1,
+  augmentTranslate: 0.05,
+  augmentScale: [0.95, 1.05],
+  lossWeights: ZHANGLAB_LOSS,
+};
+
+const DIGIT_MODEL: ModelConfig = {
+  imageSize: 96,
+  patchesPerSide: 3,
+  channels: [32, 64, 128, 256],
+  initialCombine: 1,
+  inpaintChannels: 64,
+  memorySlots: 200,
+  decoderMemorySlots: 200,
+  decoderMemoryWindows: 1,
+  decoderMemoryLevels: 2,
+  shrinkageTopK: 4,
+  attentionHeads: 8,
+  feedForwardDim: 256,
+  maskKeepProb: 0.95,
+  discriminatorChannels: [16, 32, 64, 128, 128],
+  ablation: FULL_MODEL,
+};
+
+const DIGIT_TRAIN: TrainConfig = {
+  ...ZHANGLAB_TRAIN,
+  nCritic: 1,
+  imagesPerEpoch: 1600,
+  cosineMinFactor: 0.01,
+  lossWeights: DIGIT_LOSS,
+};
+
+/** A small DigitAnatomy-like model that trains in minutes on 2 cores. */
+const TINY_MODEL: ModelConfig = {
+  imageSize: 48,
+  patchesPerSide: 3,
+  channels: [8, 16, 32],
+  initialCombine: 1,
+  inpaintChannels: 8,
+  memorySlots: 50,
+  decoderMemorySlots: 50,
+  decoderMemoryWindows: 1,
+  decoderMemoryLevels: 1,
+  shrinkageTopK: 4,
+  attentionHeads: 8,
+  feedForwardDim: 32,
+  maskKeepProb: 0.95,
+  discriminatorChannels: [8, 16, 32, 32],
+  ablation: FULL_MODEL,
+};
+
+const TINY_TRAIN: TrainConfig = {
+  ...DIGIT_TRAIN,
+  batchSize: 8,
+  epochs: 20,
+  imagesPerEpoch: 320,
+  cosinePeriod: 30,
+};
+
+const PRESETS: Record<PresetName, Preset> = {
+  zhanglab: { name: 'zhanglab', model: ZHANGLAB_MODEL, train: ZHANGLAB_TRAIN },
+  chexpert: { name: 'chexpert', model: ZHANGLAB_MODEL, train: ZHANGLAB_TRAIN },
+  digitanatomy: { name: 'digitanatomy', model: DIGIT_MODEL, train: DIGIT_TRAIN },
+  tiny: { name: 'tiny', model: TINY_MODEL, train: TINY_TRAIN },
+};
+
+export function isPresetName(name: string): name is PresetName {
+  return (PRESET_NAMES as readonly string[]).includes(name);
+}
+
+/** A deep copy of a named preset (callers may modify it freely). */
+export function getPreset(name: string): Preset {
+  if (!isPresetName(name)) {
+    throw new PresetError(`unknown preset "${name}"; expected one of ${PRESET_NAMES.join(', ')}`);
+  }
+  return structuredClone(PRESETS[name]);
+}
+
+/** A preset (or override file) that cannot be used. */
+export class PresetError extends SquidError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PresetError';
+  }
+}

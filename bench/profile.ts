@@ -1,0 +1,77 @@
+/**
+ * Per-kernel profile of one training iteration (D step + G step) on a
+ * backend: `node dist/bench/profile.js [--preset zhanglab] [--backend native]
+ * [--batch 16] [--warmup 1] [--synthetic] [--json]`.
+ * Kernels are listed by total time (tf.profile's kernelTimeMs).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend, parseBackendChoice } from '../src/backend/select.js';
+import { makeWorkload } from './workload.js';
+import { argValue, hasFlag } from './args.js';
+
+export interface KernelRow {
+  kernel: string;
+  calls: number;
+  ms: number;
+  share: number;
+}
+
+export async function profileIteration(
+  run: () => void,
+): Promise<{ wallMs: number; kernelMs: number; rows: KernelRow[] }> {
+  const t0 = performance.now();
+  const info = await tf.profile(() => {
+    run();
+  });
+  const wallMs = performance.now() - t0;
+  const by = new Map<string, { calls: number; ms: number }>();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const e = by.get(k.name) ?? { calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += ms;
+    by.set(k.name, e);
+  }
+  const kernelMs = [...by.values()].reduce((a, e) => a + e.ms, 0);
+  const rows = [...by.entries()]
+    .map(([kernel, e]) => ({ kernel, calls: e.calls, ms: e.ms, share: e.ms / Math.max(kernelMs, 1e-9) }))
+    .sort((a, b) => b.ms - a.ms);
+  return { wallMs, kernelMs, rows };
+}
+
+export function formatProfile(p: { wallMs: number; kernelMs: number; rows: KernelRow[] }, top = 40): string {
+  const lines = [
+    `wall ${p.wallMs.toFixed(0)} ms under tf.profile; kernels ${p.kernelMs.toFixed(0)} ms`,
+    '| kernel | calls | ms | share |',
+    '| --- | ---: | ---: | ---: |',
+  ];
+  for (const r of p.rows.slice(0, top)) {
+    lines.push(`| ${r.kernel} | ${r.calls} | ${r.ms.toFixed(1)} | ${(100 * r.share).toFixed(1)}% |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const preset = argValue('--preset') ?? 'zhanglab';
+  const backend = parseBackendChoice(argValue('--backend') ?? 'native');
+  const info = await useBackend(backend);
+  const batch = argValue('--batch');
+  const warmup = Number(argValue('--warmup') ?? '1');
+  const w = await makeWorkload(preset, { batch: batch ? Number(batch) : undefined, synthetic: hasFlag('--synthetic') });
+  for (let i = 0; i < warmup; i++) w.trainIteration();
+  const t0 = performance.now();
+  w.trainIteration();
+  const plainMs = performance.now() - t0;
+  const p = await profileIteration(() => w.trainIteration());
+  w.dispose();
+  if (hasFlag('--json')) {
+    process.stdout.write(JSON.stringify({ preset, backend: info.name, workload: w.kind, plainMs, ...p }, null, 2) + '\n');
+  } else {
+    process.stdout.write(`profile: ${preset} (${w.kind} workload) training iteration on ${info.name}; ` +
+      `plain iteration ${plainMs.toFixed(0)} ms\n${formatProfile(p)}\n`);
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
+  await main();
+}

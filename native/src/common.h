@@ -1,0 +1,50 @@
+// Shared helpers of the squid-ts native addon: argument validation (every
+// argument is checked here, a bad one becomes a JS exception instead of a
+// crash), the oneDNN engine/stream and the thread count.
+#pragma once
+#include <napi.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sq {
+
+// Raised for bad arguments; converted to a JS TypeError/RangeError by wrap().
+struct ArgError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+dnnl::engine& engine();
+dnnl::stream& stream();
+int threads();
+void setThreads(int n);
+
+struct F32 {
+  float* data;
+  size_t length;
+};
+
+F32 f32Arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+// Optional Float32Array: null/undefined gives {nullptr, 0}.
+F32 f32OptArg(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::vector<int64_t> intsArg(const Napi::CallbackInfo& info, size_t i, const char* name, size_t expectLen = 0);
+int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* name);
+double numArg(const Napi::CallbackInfo& info, size_t i, const char* name);
+
+void require(bool cond, const std::string& msg);
+int64_t product(const std::vector<int64_t>& v);
+std::string shapeStr(const std::vector<int64_t>& v);
+// Checks that arr holds exactly product(shape) floats.
+void requireSize(const F32& arr, const std::vector<int64_t>& shape, const char* name);
+
+// Wraps a kernel so C++ exceptions (ours and dnnl::error) become JS errors.
+using Fn = Napi::Value (*)(const Napi::CallbackInfo&);
+Napi::Function wrap(Napi::Env env, const char* name, Fn fn);
+
+// Family registration (one per source file).
+void registerConv(Napi::Env env, Napi::Object exports);
+
+}  // namespace sq

@@ -1,0 +1,118 @@
+/**
+ * The library API for the whole job (Node):
+ *   const result = await train({ data: 'digitanatomy', preset: 'tiny', out: 'runs/a' });
+ *   const detector = await loadDetector('runs/a');
+ *   const { score, anomalous } = await detector.score(pixels);
+ * createSquid(preset, { seed }) builds an untrained model.
+ */
+import type { Preset } from './model/presets.js';
+import { getPreset } from './model/presets.js';
+import { createSquid } from './model/squid.js';
+import { SquidError } from './util/errors.js';
+import { readModelDir, readRunConfig, readScoring, runPaths } from './io/runDir.js';
+import { disposeState } from './io/modelState.js';
+import { trainLoop, type TrainResult } from './train/trainer.js';
+import { trainingSource, validationSet } from './train/data.js';
+import type { BatchSource } from './train/sources.js';
+import type { LabelledPixels } from './score/statistics.js';
+import type { ScoreKind } from './score/scorer.js';
+import { autoProgress, lineProgress, silentProgress, type ProgressReporter } from './train/progress.js';
+import { Detector, type DetectorOptions } from './score/detector.js';
+import { loadImage } from './image/load.js';
+
+export { createSquid };
+export { Detector, type DetectorOptions, type ImageScore, type HeatmapKind } from './score/detector.js';
+export type { TrainResult } from './train/trainer.js';
+
+export const SQUID_TS_VERSION = '0.1.0';
+
+export interface TrainOptions {
+  /** A folder of normal images, "digitanatomy" (fresh generated images), or a BatchSource. */
+  data?: string | BatchSource;
+  /** Run folder. */
+  out: string;
+  /** A preset name or object. Default: the run's on resume, else required. */
+  preset?: Preset | string;
+  /** A labelled folder, "digitanatomy" (a generated set), labelled pixels, or null. */
+  val?: string | LabelledPixels | null;
+  epochs?: number;
+  batchSize?: number;
+  seed?: number;
+  resume?: boolean;
+  maxIters?: number;
+  /** Score kind whose validation AUC picks the best model (default discriminator). */
+  selectBy?: ScoreKind;
+  /** 'auto' (bar on a TTY, else lines), 'lines', 'none' (default), or a reporter. */
+  progress?: 'auto' | 'lines' | 'none' | ProgressReporter;
+  signal?: AbortSignal;
+}
+
+function reporter(p: TrainOptions['progress']): ProgressReporter {
+  if (p === undefined || p === 'none') return silentProgress;
+  if (p === 'auto') return autoProgress();
+  if (p === 'lines') return lineProgress();
+  return p;
+}
+
+/** Trains SQUID (or resumes a run); see TrainOptions. */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const stored = opts.resume ? await readRunConfig(opts.out) : null;
+  let preset: Preset;
+  if (opts.preset === undefined) {
+    if (!stored) throw new SquidError('train: a preset is required (e.g. "digitanatomy" or "tiny")');
+    preset = stored.preset;
+  } else {
+    preset = typeof opts.preset === 'string' ? getPreset(opts.preset) : structuredClone(opts.preset);
+  }
+  if (stored && opts.preset === undefined) preset = structuredClone(stored.preset);
+  if (opts.epochs !== undefined) preset.train.epochs = opts.epochs;
+  if (opts.batchSize !== undefined) {
+    if (stored && stored.preset.train.batchSize !== opts.batchSize) {
+      throw new SquidError(`${runPaths(opts.out).config}: the run uses batch size ${stored.preset.train.batchSize}; a resumed run cannot change it`);
+    }
+    preset.train.batchSize = opts.batchSize;
+  }
+  const seed = stored?.seed ?? opts.seed ?? 0;
+  const data = opts.data ?? stored?.data;
+  if (data === undefined) throw new SquidError('train: no training data given');
+  const valArg = opts.val === undefined ? (stored?.val ?? null) : opts.val;
+  const source = typeof data === 'string' ? await trainingSource(data, preset, seed) : data;
+  const val = typeof valArg === 'string' ? await validationSet(valArg, preset, seed) : valArg;
+  return trainLoop({
+    out: opts.out,
+    preset,
+    seed,
+    source,
+    val,
+    dataLabel: typeof data === 'string' ? data : source.description,
+    valLabel: typeof valArg === 'string' ? valArg : val ? 'in-memory set' : null,
+    createModel: createSquid,
+    resume: opts.resume,
+    maxIters: opts.maxIters,
+    selectBy: opts.selectBy,
+    progress: reporter(opts.progress),
+    version: SQUID_TS_VERSION,
+    signal: opts.signal,
+  });
+}
+
+/** The best model of a run with its score statistics. */
+export async function loadDetector(run: string, opts: DetectorOptions = {}): Promise<Detector> {
+  const { json, state } = await readModelDir(runPaths(run).best);
+  const scoring = await readScoring(run);
+  const model = createSquid(json.preset, { seed: 0 });
+  try {
+    model.setState(state);
+  } catch (err) {
+    model.dispose();
+    throw new SquidError(`${runPaths(run).best}: the weights do not fit preset "${json.preset.name}": ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    disposeState(state);
+  }
+  return new Detector(model, scoring, opts);
+}
+
+/** Loads an image file at the detector's size (grayscale, [0, 1]). */
+export function loadImageFor(detector: Detector, path: string): Promise<Float32Array> {
+  return loadImage(path, { size: detector.size });
+}

@@ -1,0 +1,92 @@
+/** `squid score`: anomaly scores (and optional heatmaps) of image files with a trained run. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { useBackend, parseBackendChoice } from '../../backend/select.js';
+import { addBackendOption } from '../options.js';
+import { loadDetector } from '../../api.js';
+import { loadImage, encodeRgbPng } from '../../image/load.js';
+import { SCORE_KINDS, type ScoreKind } from '../../score/scorer.js';
+import { HEATMAP_KINDS, type HeatmapKind } from '../../score/detector.js';
+import { heatmapPanels } from '../../score/heatmapImage.js';
+
+interface ScoreCliOptions {
+  run: string;
+  json?: boolean;
+  heatmaps?: string;
+  score: ScoreKind;
+  heatmap: HeatmapKind;
+  backend: string;
+}
+
+/** Distinct PNG names for the heatmaps of `files` (basename, then _2, _3 on clashes). */
+export function heatmapNames(files: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return files.map((f) => {
+    const base = path.basename(f, path.extname(f));
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return n === 1 ? `${base}.png` : `${base}_${n}.png`;
+  });
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('score')
+    .description('score image files with a trained run: file, anomaly score (1 - sigmoid(z), higher = more anomalous), label')
+    .argument('<files...>', 'image files')
+    .requiredOption('--run <dir>', 'run folder made by squid train')
+    .option('--json', 'print JSON instead of lines')
+    .option('--heatmaps <dir>', 'write one PNG per image: input | reconstruction | heatmap overlay')
+    .addOption(new Option('--score <kind>', 'score kind').choices(SCORE_KINDS as string[]).default('discriminator'))
+    .addOption(new Option('--heatmap <kind>', 'heatmap kind (with --heatmaps)').choices(HEATMAP_KINDS as string[]).default('gradcam'));
+  addBackendOption(cmd).action(async (files: string[], o: ScoreCliOptions) => {
+    await useBackend(parseBackendChoice(o.backend));
+    const detector = await loadDetector(o.run, { kind: o.score });
+    try {
+      const size = detector.size;
+      const px = size * size;
+      const all = new Float32Array(files.length * px);
+      for (let i = 0; i < files.length; i++) all.set(await loadImage(files[i] as string, { size }), i * px);
+      const raw = await detector.rawScores(all);
+      const scores = detector.fromRaw(raw[o.score], o.score);
+      const heatmapFiles: (string | undefined)[] = files.map(() => undefined);
+      if (o.heatmaps) {
+        await mkdir(o.heatmaps, { recursive: true });
+        const names = heatmapNames(files);
+        for (let i = 0; i < files.length; i++) {
+          const input = all.subarray(i * px, (i + 1) * px);
+          const { heatmap, reconstruction } = await detector.heatmap(input, o.heatmap);
+          const p = heatmapPanels(input, reconstruction, heatmap, size);
+          const out = path.join(o.heatmaps, names[i] as string);
+          await writeFile(out, await encodeRgbPng(p.rgb, p.width, p.height));
+          heatmapFiles[i] = out;
+        }
+      }
+      if (o.json) {
+        const rows = files.map((file, i) => {
+          const s = scores[i];
+          return {
+            file,
+            score: s?.score,
+            label: s?.anomalous ? 'anomaly' : 'normal',
+            threshold: s?.threshold,
+            kind: o.score,
+            raw: s?.raw,
+            policy: detector.stats(o.score).policy,
+            ...(heatmapFiles[i] ? { heatmap: heatmapFiles[i] } : {}),
+          };
+        });
+        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      } else {
+        const lines = files.map((file, i) => {
+          const s = scores[i];
+          return `${file}\t${s?.score.toFixed(6)}\t${s?.anomalous ? 'anomaly' : 'normal'}`;
+        });
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+    } finally {
+      detector.dispose();
+    }
+  });
+}

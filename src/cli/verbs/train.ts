@@ -1,0 +1,95 @@
+/** `squid train`: train SQUID on normal images (or fresh DigitAnatomy images), resumable. */
+import { Option, type Command } from 'commander';
+import { useBackend, parseBackendChoice } from '../../backend/select.js';
+import { addBackendOption, parseIntOption } from '../options.js';
+import { loadPreset } from '../loadPreset.js';
+import { train } from '../../api.js';
+import { readRunConfig, runPaths } from '../../io/runDir.js';
+import { SCORE_KINDS, type ScoreKind } from '../../score/scorer.js';
+import { SquidError } from '../../util/errors.js';
+
+interface TrainCliOptions {
+  data?: string;
+  preset?: string;
+  config?: string;
+  out: string;
+  val?: string;
+  epochs?: number;
+  batchSize?: number;
+  seed: number;
+  backend: string;
+  resume?: boolean;
+  maxIters?: number;
+  selectBy: ScoreKind;
+  progress: 'auto' | 'lines' | 'none';
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('train')
+    .description('train SQUID on a folder of normal images (or "digitanatomy": freshly generated images); resumable')
+    .option('--data <dir>', 'folder of normal training images, or "digitanatomy"')
+    .option('--preset <name>', 'zhanglab, chexpert, digitanatomy or tiny (default: the run\'s when resuming)')
+    .option('--config <file>', 'JSON file of preset overrides')
+    .requiredOption('--out <run>', 'run folder (config.json, log.jsonl, checkpoint/, best/, scoring.json)')
+    .option('--val <dir>', 'labelled validation folder (or "digitanatomy"): AUC every epoch, the best model kept')
+    .option('--epochs <n>', 'epochs (default: the preset\'s)', parseIntOption('--epochs', 1))
+    .option('--batch-size <n>', 'batch size (default: the preset\'s)', parseIntOption('--batch-size', 1))
+    .option('--seed <n>', 'random seed', parseIntOption('--seed', 0), 0)
+    .option('--resume', 'continue the run in --out from its checkpoint')
+    .option('--max-iters <n>', 'stop after N iterations in all (checkpointed; resume continues)', parseIntOption('--max-iters', 0))
+    .addOption(new Option('--select-by <kind>', 'score kind whose validation AUC picks the best model').choices(SCORE_KINDS as string[]).default('discriminator'))
+    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'lines', 'none']).default('auto'));
+  addBackendOption(cmd).action(async (o: TrainCliOptions) => {
+    const info = await useBackend(parseBackendChoice(o.backend));
+    const stored = o.resume ? await readRunConfig(o.out) : null;
+    if (!stored && !o.data) throw new SquidError('--data is required (a folder of normal images, or "digitanatomy")');
+    if (!stored && !o.preset) throw new SquidError('--preset is required');
+    let preset = o.preset ? loadPreset(o.preset, o.config) : undefined;
+    if (stored && preset && JSON.stringify(preset.model) !== JSON.stringify(stored.preset.model)) {
+      throw new SquidError(
+        `${runPaths(o.out).config}: the run was made with preset "${stored.preset.name}" and a different model; resume without --preset or with the same one`,
+      );
+    }
+    if (stored) preset = undefined; // the stored preset (with its training settings) continues
+    const controller = new AbortController();
+    const onSigint = () => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write('\nsquid: stopping after this iteration and saving a checkpoint (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const r = await train({
+        data: o.data,
+        preset,
+        out: o.out,
+        val: o.val,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        seed: stored ? undefined : o.seed,
+        resume: o.resume,
+        maxIters: o.maxIters,
+        selectBy: o.selectBy,
+        progress: o.progress,
+        signal: controller.signal,
+      });
+      const lines = [
+        `run: ${r.run}`,
+        `stopped by: ${r.stoppedBy}; ${r.iterations} iterations, ${r.epochs} epochs complete`,
+        `backend: ${info.name}; ${r.secondsPerIteration.toFixed(3)} s per iteration`,
+        r.bestValAuc !== null ? `best validation AUC (${o.selectBy}): ${r.bestValAuc.toFixed(4)} at epoch ${(r.bestEpoch ?? 0) + 1}` : '',
+        ...(r.scoring
+          ? SCORE_KINDS.map((k) => {
+              const s = r.scoring?.[k];
+              return s ? `${k} score: threshold ${s.threshold.toFixed(4)} (${s.policy}), train mean ${s.mean.toPrecision(5)}, std ${s.std.toPrecision(3)}` : '';
+            })
+          : [`interrupted: continue with squid train --out ${r.run} --resume`]),
+      ].filter((l) => l !== '');
+      process.stdout.write(lines.join('\n') + '\n');
+      if (r.stoppedBy === 'interrupted') process.exitCode = 130;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  });
+}

@@ -1,0 +1,320 @@
+/**
+ * A training run's directory on disk (Node only):
+ *   RUN/config.json    RunConfig
+ *   RUN/log.jsonl      one LogEntry per epoch
+ *   RUN/checkpoint/    state.json + state.bin: everything to resume
+ *   RUN/best/          model.json + weights.bin: the best-validation model
+ *   RUN/scoring.json   ScoringJson: score statistics and thresholds
+ * Folders are replaced atomically: written to a temporary folder inside RUN,
+ * fsynced, then renamed into place.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Preset } from '../model/presets.js';
+import type { RngState } from '../util/rng.js';
+import { InputError } from '../util/errors.js';
+import {
+  buildModelJson,
+  decodeModel,
+  decodeState,
+  encodeState,
+  parseModelJson,
+  WEIGHTS_FILE,
+  type ModelJson,
+  type TensorState,
+} from './modelState.js';
+
+export interface RunConfig {
+  preset: Preset;
+  seed: number;
+  /** Training data: a folder path or "digitanatomy". */
+  data: string;
+  /** Validation data: a folder path, "digitanatomy", or null. */
+  val: string | null;
+  createdAt: string;
+  squidTsVersion: string;
+}
+
+import { SCORE_KINDS, type ScoreKind } from '../score/scorer.js';
+export { SCORE_KINDS, type ScoreKind };
+
+export interface LogEntry {
+  epoch: number;
+  /** Iterations done in total at the end of this epoch. */
+  iterations: number;
+  /** Mean of each loss over the epoch's steps. */
+  losses: Record<string, number>;
+  /** Validation AUC per score kind (absent without --val). */
+  valAuc?: Partial<Record<ScoreKind, number>>;
+  lr: { generator: number; discriminator: number };
+  seconds: number;
+  /** True when this epoch stopped early (--max-iters). */
+  partial?: boolean;
+}
+
+export interface CheckpointJson {
+  format: 'squid-ts-checkpoint';
+  formatVersion: 1;
+  presetName: string;
+  /** Epoch in progress (0-based) and how many of its iterations are done. */
+  epoch: number;
+  iterationInEpoch: number;
+  /** Iterations done in total. */
+  iteration: number;
+  rng: RngState;
+  optimizerSteps: { generator: number; discriminator: number };
+  bestValAuc: number | null;
+  bestEpoch: number | null;
+  /** Running sums of the epoch in progress (to log exact means after resume). */
+  epochLossSums: Record<string, number>;
+  epochLossCounts: Record<string, number>;
+  epochSeconds: number;
+  manifest: tf.io.WeightsManifestEntry[];
+}
+
+export interface ScoreStats {
+  /** Mean and standard deviation of the raw score over training images. */
+  mean: number;
+  std: number;
+  /** Anomaly-score threshold: label "anomaly" when score >= threshold. */
+  threshold: number;
+  /** How the threshold was chosen, e.g. "val-f1" or "normal-quantile:0.95". */
+  policy: string;
+  /** The raw scores of the training images (for label-free thresholds later). */
+  trainRaw?: number[];
+}
+
+export interface ScoringJson {
+  discriminator: ScoreStats;
+  residual: ScoreStats;
+  trainImages: number;
+  date: string;
+}
+
+export const runPaths = (run: string) => ({
+  config: path.join(run, 'config.json'),
+  log: path.join(run, 'log.jsonl'),
+  checkpoint: path.join(run, 'checkpoint'),
+  best: path.join(run, 'best'),
+  scoring: path.join(run, 'scoring.json'),
+});
+
+async function fsyncPath(p: string): Promise<void> {
+  const fh = await fs.open(p, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeFileSynced(p: string, data: string | Uint8Array): Promise<void> {
+  const fh = await fs.open(p, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes a JSON file atomically (temp file, fsync, rename). */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFileSynced(tmp, JSON.stringify(value, null, 2) + '\n');
+  await fs.rename(tmp, file);
+  await fsyncPath(path.dirname(file));
+}
+
+/**
+ * Replaces folder `dest` with files written by `fill` into a fresh temporary
+ * folder beside it. A crash leaves either the old folder (or its `.old`
+ * copy, which readers fall back to) or the new one, never a mix.
+ */
+export async function replaceDirAtomic(dest: string, files: Record<string, string | Uint8Array>): Promise<void> {
+  const parent = path.dirname(dest);
+  const base = path.basename(dest);
+  const tmp = await fs.mkdtemp(path.join(parent, `.${base}.tmp-`));
+  for (const [name, data] of Object.entries(files)) await writeFileSynced(path.join(tmp, name), data);
+  await fsyncPath(tmp);
+  const old = path.join(parent, `.${base}.old`);
+  await fs.rm(old, { recursive: true, force: true });
+  let hadOld = false;
+  try {
+    await fs.rename(dest, old);
+    hadOld = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await fs.rename(tmp, dest);
+  await fsyncPath(parent);
+  if (hadOld) await fs.rm(old, { recursive: true, force: true });
+}
+
+/** `dest`, or its `.old` copy when a crash interrupted a replacement. */
+async function existingDir(dest: string): Promise<string | null> {
+  for (const d of [dest, path.join(path.dirname(dest), `.${path.basename(dest)}.old`)]) {
+    try {
+      if ((await fs.stat(d)).isDirectory()) return d;
+    } catch {
+      /* try the next */
+    }
+  }
+  return null;
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(file, code === 'ENOENT' ? 'not found' : `cannot read (${code ?? String(err)})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError(file, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+function asArrayBuffer(buf: Buffer): ArrayBuffer {
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+}
+
+export async function writeRunConfig(run: string, config: RunConfig): Promise<void> {
+  await fs.mkdir(run, { recursive: true });
+  await writeJsonAtomic(runPaths(run).config, config);
+}
+
+export async function readRunConfig(run: string): Promise<RunConfig> {
+  const doc = (await readJson(runPaths(run).config)) as Partial<RunConfig>;
+  if (!doc || typeof doc !== 'object' || !doc.preset || typeof doc.seed !== 'number') {
+    throw new InputError(runPaths(run).config, 'not a squid-ts run configuration (needs preset and seed)');
+  }
+  return doc as RunConfig;
+}
+
+export async function appendLog(run: string, entry: LogEntry): Promise<void> {
+  const fh = await fs.open(runPaths(run).log, 'a');
+  try {
+    await fh.writeFile(JSON.stringify(entry) + '\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function readLog(run: string): Promise<LogEntry[]> {
+  let text: string;
+  try {
+    text = await fs.readFile(runPaths(run).log, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as LogEntry);
+}
+
+/** Drops log lines of epochs at or after `epoch` (used when resuming). */
+export async function truncateLog(run: string, epoch: number): Promise<void> {
+  const kept = (await readLog(run)).filter((e) => e.epoch < epoch);
+  const text = kept.map((e) => JSON.stringify(e) + '\n').join('');
+  const file = runPaths(run).log;
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFileSynced(tmp, text);
+  await fs.rename(tmp, file);
+}
+
+export async function writeCheckpoint(
+  run: string,
+  info: Omit<CheckpointJson, 'manifest' | 'format' | 'formatVersion'>,
+  state: TensorState,
+): Promise<void> {
+  const { specs, data } = await encodeState(state);
+  const json: CheckpointJson = { format: 'squid-ts-checkpoint', formatVersion: 1, ...info, manifest: specs };
+  await replaceDirAtomic(runPaths(run).checkpoint, {
+    'state.json': JSON.stringify(json, null, 1) + '\n',
+    'state.bin': new Uint8Array(data),
+  });
+}
+
+export async function readCheckpoint(run: string): Promise<{ info: CheckpointJson; state: TensorState } | null> {
+  const dir = await existingDir(runPaths(run).checkpoint);
+  if (!dir) return null;
+  const file = path.join(dir, 'state.json');
+  const info = (await readJson(file)) as CheckpointJson;
+  if (info?.format !== 'squid-ts-checkpoint' || info.formatVersion !== 1) {
+    throw new InputError(file, 'not a squid-ts checkpoint (format/version)');
+  }
+  const bin = path.join(dir, 'state.bin');
+  let data: Buffer;
+  try {
+    data = await fs.readFile(bin);
+  } catch {
+    throw new InputError(bin, 'missing');
+  }
+  try {
+    return { info, state: decodeState(info.manifest, asArrayBuffer(data)) };
+  } catch (err) {
+    throw new InputError(bin, err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Writes a model folder (model.json + weights.bin) atomically. */
+export async function writeModelDir(
+  dir: string,
+  preset: Preset,
+  state: TensorState,
+  meta?: Record<string, string | number | null>,
+): Promise<void> {
+  const { specs, data } = await encodeState(state);
+  const json = buildModelJson(preset, specs, meta);
+  await replaceDirAtomic(dir, {
+    'model.json': JSON.stringify(json, null, 1) + '\n',
+    [WEIGHTS_FILE]: new Uint8Array(data),
+  });
+}
+
+export async function readModelDir(dir: string): Promise<{ json: ModelJson; state: TensorState }> {
+  const found = (await existingDir(dir)) ?? dir;
+  const file = path.join(found, 'model.json');
+  let json: ModelJson;
+  try {
+    json = parseModelJson(await readJson(file), file);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(file, err instanceof Error ? err.message.replace(`${file}: `, '') : String(err));
+  }
+  const bin = path.join(found, json.weightsManifest[0]?.paths[0] ?? WEIGHTS_FILE);
+  let data: Buffer;
+  try {
+    data = await fs.readFile(bin);
+  } catch {
+    throw new InputError(bin, 'missing');
+  }
+  try {
+    return { json, state: decodeModel(json, asArrayBuffer(data)) };
+  } catch (err) {
+    throw new InputError(bin, err instanceof Error ? err.message : String(err));
+  }
+}
+
+export async function writeScoring(run: string, scoring: ScoringJson): Promise<void> {
+  await writeJsonAtomic(runPaths(run).scoring, scoring);
+}
+
+export async function readScoring(run: string): Promise<ScoringJson> {
+  const file = runPaths(run).scoring;
+  const doc = (await readJson(file)) as Partial<ScoringJson>;
+  for (const k of SCORE_KINDS) {
+    const s = doc?.[k];
+    if (!s || typeof s.mean !== 'number' || typeof s.std !== 'number' || typeof s.threshold !== 'number') {
+      throw new InputError(file, `missing or malformed "${k}" statistics`);
+    }
+  }
+  return doc as ScoringJson;
+}

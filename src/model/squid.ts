@@ -1,0 +1,192 @@
+/**
+ * createSquid(preset): the whole SQUID model (encoder, in-painting block,
+ * student and teacher decoders, discriminator) behind the SquidModel
+ * contract of types.ts.
+ *
+ * Variable names: generator/{encoder,inpaint,student,teacher}/..., and
+ * discriminator/...; getState() adds "<queue>/pointers" (int32).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Preset, ModelConfig } from './presets.js';
+import { validatePreset, encoderSides } from './presetSchema.js';
+import type { DiscriminatorBnMode, GeneratorStep, SquidModel } from './types.js';
+import type { Rng } from '../util/rng.js';
+import { ParamStore } from './params.js';
+import { Encoder } from './encoder.js';
+import { InpaintingBlock } from './inpaintingBlock.js';
+import { Decoder } from './decoder.js';
+import { Discriminator } from './discriminator.js';
+import { MemoryQueue } from './memoryQueue.js';
+import { stopGradient } from './detach.js';
+import { mse, bceWithLogits } from './losses.js';
+import { gradCam } from './gradCam.js';
+import type { BnMode } from './batchNorm.js';
+
+export const GENERATOR_PREFIX = 'generator/';
+export const TEACHER_PREFIX = 'generator/teacher/';
+export const DISCRIMINATOR_PREFIX = 'discriminator/';
+
+export interface SquidModules {
+  encoder: Encoder;
+  inpainting: InpaintingBlock | undefined;
+  student: Decoder;
+  teacher: Decoder | undefined;
+  discriminator: Discriminator;
+}
+
+/** Creates every module's variables in `store`. */
+export function buildSquidModules(store: ParamStore, config: ModelConfig): SquidModules {
+  const sides = encoderSides(config);
+  const L = config.channels.length - 1;
+  return {
+    encoder: new Encoder(store, 'generator/encoder', config),
+    inpainting: config.ablation.inpainting
+      ? new InpaintingBlock(store, 'generator/inpaint', config, config.channels[L] as number, sides[L] as number)
+      : undefined,
+    student: new Decoder(store, 'generator/student', config, true),
+    teacher: config.ablation.distillation ? new Decoder(store, 'generator/teacher', config, false) : undefined,
+    discriminator: new Discriminator(store, 'discriminator', config),
+  };
+}
+
+interface Generated {
+  recon: tf.Tensor4D;
+  teacherRecon?: tf.Tensor4D;
+  /** sum over levels of MSE(student level, teacher level) */
+  distillation?: tf.Scalar;
+  /** [B*N, d] */
+  queries?: tf.Tensor2D;
+}
+
+class Squid implements SquidModel {
+  readonly generatorVariables: tf.Variable[];
+  readonly discriminatorVariables: tf.Variable[];
+  private readonly store: ParamStore;
+  private readonly m: SquidModules;
+
+  constructor(readonly preset: Preset, seed: number) {
+    this.store = new ParamStore(seed);
+    this.m = buildSquidModules(this.store, preset.model);
+    this.generatorVariables = this.store.trainable([GENERATOR_PREFIX]);
+    this.discriminatorVariables = this.store.trainable([DISCRIMINATOR_PREFIX]);
+  }
+
+  private get queue(): MemoryQueue | undefined {
+    const mem = this.m.inpainting?.memory;
+    return mem instanceof MemoryQueue ? mem : undefined;
+  }
+
+  /** Generator forward. rng given = training mode (batch BN + running updates, masks). */
+  private generate(x: tf.Tensor4D, rng: Rng | undefined, withTeacher: boolean): Generated {
+    const bn: BnMode = rng ? 'train' : 'running';
+    const { bottleneck, skips } = this.m.encoder.apply(x, bn);
+    const sg = this.preset.model.ablation.stopGradient;
+    const inp = this.m.inpainting?.apply(bottleneck, bn, rng);
+    let s = inp ? inp.features : bottleneck;
+    const teacher = withTeacher ? this.m.teacher : undefined;
+    let t = teacher ? (sg ? stopGradient(bottleneck) : bottleneck) : undefined;
+    const dist: tf.Scalar[] = [];
+    const L = this.m.student.levels;
+    for (let i = 0; i < L; i++) {
+      const skip = skips[L - 1 - i] as tf.Tensor4D;
+      s = this.m.student.level(i, s, skip, bn, rng);
+      if (teacher && t) {
+        t = teacher.level(i, t, sg ? stopGradient(skip) : skip, bn, undefined);
+        dist.push(mse(s, t));
+      }
+    }
+    const out: Generated = { recon: this.m.student.output(s) };
+    if (teacher && t) {
+      out.teacherRecon = teacher.output(t);
+      out.distillation = tf.addN(dist);
+    }
+    if (inp) out.queries = inp.queries;
+    return out;
+  }
+
+  discriminatorLoss(x: tf.Tensor4D, rng: Rng): tf.Scalar {
+    const w = this.preset.train.lossWeights;
+    const fake = stopGradient(this.generate(x, rng, false).recon);
+    const d = this.m.discriminator;
+    const real = bceWithLogits(d.apply(x, 'train'), 1);
+    const faked = bceWithLogits(d.apply(fake, 'train'), 0);
+    return tf.mul(tf.add(real, faked), w.discriminator);
+  }
+
+  generatorLoss(x: tf.Tensor4D, rng: Rng): GeneratorStep {
+    const w = this.preset.train.lossWeights;
+    const g = this.generate(x, rng, true);
+    const zero = (): tf.Scalar => tf.scalar(0);
+    const reconstruction = tf.mul(mse(g.recon, x), w.reconstruction) as tf.Scalar;
+    const teacher = g.teacherRecon ? (tf.mul(mse(g.teacherRecon, x), w.teacher) as tf.Scalar) : zero();
+    const distillation = g.distillation ? (tf.mul(g.distillation, w.distillation) as tf.Scalar) : zero();
+    const adversarial = tf.mul(bceWithLogits(this.m.discriminator.apply(g.recon, 'train'), 1), w.generator) as tf.Scalar;
+    const total = tf.addN([reconstruction, teacher, distillation, adversarial]) as tf.Scalar;
+    const queries = g.queries ? stopGradient(g.queries) : (tf.zeros([0, 1]) as tf.Tensor2D);
+    const parts = { reconstruction, teacher, distillation, adversarial };
+    for (const p of Object.values(parts)) tf.keep(p);
+    tf.keep(queries);
+    return { total, parts, queries };
+  }
+
+  writeQueues(queries: tf.Tensor2D): void {
+    const q = this.queue;
+    if (q && queries.shape[0] > 0) q.write(queries);
+  }
+
+  reconstruct(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.generate(x, undefined, false).recon);
+  }
+
+  discriminatorLogits(x: tf.Tensor4D, bn: DiscriminatorBnMode = 'per-image'): tf.Tensor1D {
+    return tf.tidy(() => this.m.discriminator.apply(x, bn));
+  }
+
+  gradCam(x: tf.Tensor4D): tf.Tensor4D {
+    return gradCam(this.m.discriminator, x, 'per-image');
+  }
+
+  getState(): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const [name, v] of this.store.entries()) out[name] = tf.clone(v);
+    const q = this.queue;
+    if (q) out[`${q.name}/pointers`] = tf.tensor1d(q.pointers, 'int32');
+    return out;
+  }
+
+  setState(state: Record<string, tf.Tensor>): void {
+    const q = this.queue;
+    const pointerName = q ? `${q.name}/pointers` : undefined;
+    const check = (name: string, shape: number[]): tf.Tensor => {
+      const t = state[name];
+      if (t === undefined) throw new Error(`model state: missing entry "${name}"`);
+      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+        throw new Error(`model state: "${name}" has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
+      }
+      return t;
+    };
+    const entries = this.store.entries();
+    for (const [name, v] of entries) check(name, v.shape);
+    let pointers: number[] | undefined;
+    if (q && pointerName) {
+      pointers = Array.from(check(pointerName, [q.numQueues]).dataSync());
+      const bad = pointers.find((p) => !Number.isInteger(p) || p < 0 || p >= q.slots);
+      if (bad !== undefined) throw new Error(`model state: "${pointerName}" holds ${bad}, outside [0, ${q.slots})`);
+    }
+    for (const [name, v] of entries) {
+      const t = state[name] as tf.Tensor;
+      v.assign(t.dtype === 'float32' ? t : tf.cast(t, 'float32'));
+    }
+    if (q && pointers) pointers.forEach((p, i) => (q.pointers[i] = p));
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
+/** A SQUID model with seeded weights (same preset and seed: identical weights). */
+export function createSquid(preset: Preset, opts: { seed?: number } = {}): SquidModel {
+  validatePreset(preset);
+  return new Squid(preset, opts.seed ?? 0);
+}

@@ -1,0 +1,25 @@
+/**
+ * Decoder up block `up(in, out, concat)`: bilinear resize (half-pixel
+ * centres, not align-corners) of x to the skip's spatial size; if concat,
+ * [skip, upsampled] along channels; then block(in, out, 1).
+ * x [N,h,w,Cx], skip [N,H,W,Cs] -> [N,H,W,out]; in = Cs + Cx (concat) or Cx.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ParamStore } from './params.js';
+import { ResidualBlock } from './residualBlock.js';
+import type { BnMode } from './batchNorm.js';
+
+export class UpBlock {
+  private readonly block: ResidualBlock;
+
+  constructor(store: ParamStore, name: string, readonly inChannels: number, readonly outChannels: number, readonly concat: boolean) {
+    this.block = new ResidualBlock(store, `${name}/block`, inChannels, outChannels, 1);
+  }
+
+  apply(x: tf.Tensor4D, skip: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
+    const [, h, w] = skip.shape;
+    const up = x.shape[1] === h && x.shape[2] === w ? x : tf.image.resizeBilinear(x, [h, w], false, true);
+    const input = this.concat ? tf.concat([skip, up], 3) : up;
+    return this.block.apply(input, bn);
+  }
+}

@@ -1,0 +1,50 @@
+/** The ROC curve(s) as a standalone SVG (browser-safe). */
+import type { RocCurve } from '../metrics/roc.js';
+
+export interface RocSeries {
+  name: string;
+  curve: RocCurve;
+  auc: number;
+}
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+
+export function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/** An SVG of ROC curves (false positive rate on x, true positive rate on y) with a legend giving each AUC. */
+export function rocSvg(series: readonly RocSeries[], title = 'ROC curve'): string {
+  const W = 440;
+  const H = 440;
+  const m = { l: 56, r: 16, t: 32, b: 48 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const X = (v: number): string => (m.l + v * pw).toFixed(2);
+  const Y = (v: number): string => (m.t + (1 - v) * ph).toFixed(2);
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
+  for (let i = 0; i <= 5; i++) {
+    const v = i / 5;
+    parts.push(`<line x1="${X(v)}" y1="${Y(0)}" x2="${X(v)}" y2="${Y(1)}" stroke="#eee"/>`);
+    parts.push(`<line x1="${X(0)}" y1="${Y(v)}" x2="${X(1)}" y2="${Y(v)}" stroke="#eee"/>`);
+    parts.push(`<text x="${X(v)}" y="${Number(Y(0)) + 16}" text-anchor="middle">${v.toFixed(1)}</text>`);
+    parts.push(`<text x="${m.l - 6}" y="${Number(Y(v)) + 4}" text-anchor="end">${v.toFixed(1)}</text>`);
+  }
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  parts.push(`<line x1="${X(0)}" y1="${Y(0)}" x2="${X(1)}" y2="${Y(1)}" stroke="#999" stroke-dasharray="4 4"/>`);
+  parts.push(`<text x="${m.l + pw / 2}" y="${H - 10}" text-anchor="middle">false positive rate (1 - specificity)</text>`);
+  parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">true positive rate (sensitivity)</text>`);
+  series.forEach((s, k) => {
+    const color = COLORS[k % COLORS.length] as string;
+    const pts = s.curve.fpr.map((f, i) => `${X(f)},${Y(s.curve.tpr[i] as number)}`).join(' ');
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>`);
+    const ly = Y(0.05 + 0.07 * (series.length - 1 - k));
+    parts.push(`<line x1="${X(0.45)}" y1="${ly}" x2="${X(0.52)}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<text x="${X(0.54)}" y="${Number(ly) + 4}">${escapeXml(`${s.name}: AUC ${s.auc.toFixed(4)}`)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

@@ -1,0 +1,67 @@
+/** writeReport: DIR/metrics.json, DIR/roc.svg and DIR/report.html. Node only. */
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadImage } from '../image/load.js';
+import { encodeGrayPng, pngDataUri } from '../image/encode.js';
+import { rocCurve } from '../metrics/roc.js';
+import { evaluateScores } from './evaluate.js';
+import { reportHtml, type ThumbnailEntry } from './html.js';
+import { rocSvg, type RocSeries } from './svg.js';
+import type { ReportOptions, ReportResult, ScoredRow, ThumbnailProvider } from './types.js';
+
+/** The default thumbnail provider: the image file itself (size x size, squashed), none when it does not exist or cannot be read. */
+export function fileThumbnails(size = 128): ThumbnailProvider {
+  return async (path: string) => {
+    try {
+      await access(path);
+      const img = await loadImage(path, { size });
+      return [{ label: 'input', png: await encodeGrayPng(img, size, size) }];
+    } catch {
+      return [];
+    }
+  };
+}
+
+async function entries(rows: ScoredRow[], provider: ThumbnailProvider | false): Promise<ThumbnailEntry[]> {
+  if (!provider) return [];
+  const out: ThumbnailEntry[] = [];
+  for (const row of rows) {
+    const thumbs = await provider(row.path, row);
+    if (thumbs.length > 0) out.push({ row, images: thumbs.map((t) => ({ label: t.label, src: pngDataUri(t.png) })) });
+  }
+  return out;
+}
+
+/**
+ * Evaluate the rows and write DIR/metrics.json, DIR/roc.svg and a
+ * self-contained DIR/report.html (metrics table, ROC curve, thumbnails of
+ * the highest-scoring normal and lowest-scoring abnormal images).
+ */
+export async function writeReport(opts: ReportOptions): Promise<ReportResult> {
+  const metrics = evaluateScores(opts);
+  await mkdir(opts.out, { recursive: true });
+  const series: RocSeries[] = [
+    { name: metrics.score_name, curve: rocCurve(opts.rows.map((r) => r.label), opts.rows.map((r) => r.score)), auc: metrics.auc },
+  ];
+  for (const [name, rows] of Object.entries(opts.extraScores ?? {})) {
+    series.push({ name, curve: rocCurve(rows.map((r) => r.label), rows.map((r) => r.score)), auc: metrics.extra_scores?.[name]?.auc ?? NaN });
+  }
+  const svg = rocSvg(series);
+  const k = opts.thumbnailCount ?? 8;
+  const provider = opts.thumbnails === undefined ? fileThumbnails(opts.thumbnailSize ?? 128) : opts.thumbnails;
+  const highestNormals = opts.rows.filter((r) => r.label === 0).sort((a, b) => b.score - a.score).slice(0, k);
+  const lowestAbnormals = opts.rows.filter((r) => r.label === 1).sort((a, b) => a.score - b.score).slice(0, k);
+  const html = reportHtml({
+    title: opts.title ?? 'squid evaluation report',
+    metrics,
+    rocSvg: svg,
+    highestNormals: await entries(highestNormals, provider),
+    lowestAbnormals: await entries(lowestAbnormals, provider),
+    generatedAt: new Date().toISOString(),
+  });
+  const files = { metricsJson: join(opts.out, 'metrics.json'), rocSvg: join(opts.out, 'roc.svg'), reportHtml: join(opts.out, 'report.html') };
+  await writeFile(files.metricsJson, JSON.stringify(metrics, null, 2) + '\n');
+  await writeFile(files.rocSvg, svg);
+  await writeFile(files.reportHtml, html);
+  return { metrics, files };
+}

@@ -1,0 +1,118 @@
+/**
+ * Evaluation of a trained run on a labelled set (Node): scores every image
+ * with every score kind and writes the foundation's report with input and
+ * reconstruction thumbnails.
+ */
+import { loadDetector } from '../api.js';
+import { encodeGrayPng } from '../image/encode.js';
+import { writeReport } from '../report/write.js';
+import type { ReportResult, ScoredRow, Thumbnail } from '../report/types.js';
+import { parseThresholdPolicy, type ThresholdPolicy } from '../metrics/threshold.js';
+import { SquidError } from '../util/errors.js';
+import { readRunConfig, readLog, runPaths } from '../io/runDir.js';
+import { loadLabelledSet } from './labelledSet.js';
+import { anomalyScores, SCORE_KINDS, type ScoreKind } from './scorer.js';
+
+export interface EvalOptions {
+  run: string;
+  /** Labelled folder (labels.csv or class sub-folders). */
+  data: string;
+  /** Report folder. */
+  out: string;
+  /** "stored" (default: the run's threshold of the primary kind) or a threshold policy. */
+  threshold?: string;
+  /** Primary score kind (default discriminator); the others are listed as extra scores. */
+  score?: ScoreKind;
+  /** Labelled validation folder, for val-f1. */
+  val?: string;
+  /** Backend name recorded in the report. */
+  backend?: string;
+}
+
+export async function evaluateRun(opts: EvalOptions): Promise<ReportResult> {
+  const primary = opts.score ?? 'discriminator';
+  const detector = await loadDetector(opts.run, { kind: primary });
+  try {
+    const size = detector.size;
+    const px = size * size;
+    const set = await loadLabelledSet(opts.data, size);
+    const raw = await detector.rawScores(set.x);
+    const rowsOf = (kind: ScoreKind, labels: readonly number[], names: readonly string[], types: readonly string[] | undefined, r: Float32Array): ScoredRow[] => {
+      const s = detector.stats(kind);
+      const scores = anomalyScores(r, s.mean, s.std);
+      return names.map((path, i) => ({
+        path,
+        label: labels[i] === 1 ? 1 : 0,
+        score: scores[i] as number,
+        ...(types?.[i] ? { type: types[i] } : {}),
+      }));
+    };
+    const rows = Object.fromEntries(
+      SCORE_KINDS.map((k) => [k, rowsOf(k, set.labels, set.names ?? [], set.types, raw[k])]),
+    ) as Record<ScoreKind, ScoredRow[]>;
+
+    const stats = detector.stats(primary);
+    let threshold: ThresholdPolicy;
+    let thresholdNote: string;
+    const policyText = opts.threshold ?? 'stored';
+    if (policyText === 'stored') {
+      threshold = { kind: 'fixed', value: stats.threshold };
+      thresholdNote = `the run's ${primary} threshold (${stats.policy})`;
+    } else {
+      threshold = parseThresholdPolicy(policyText);
+      thresholdNote = policyText;
+    }
+    let valRows: ScoredRow[] | undefined;
+    if (threshold.kind === 'val-f1') {
+      if (!opts.val) throw new SquidError('--threshold val-f1 needs --val DIR (a labelled validation folder)');
+      const val = await loadLabelledSet(opts.val, size);
+      const vr = await detector.rawScores(val.x);
+      valRows = rowsOf(primary, val.labels, val.names ?? [], val.types, vr[primary]);
+    }
+    const normalReferenceScores = stats.trainRaw ? Array.from(anomalyScores(stats.trainRaw, stats.mean, stats.std)) : undefined;
+    if (threshold.kind === 'normal-quantile' && !normalReferenceScores) {
+      throw new SquidError(`${runPaths(opts.run).scoring} holds no training scores for normal-quantile; use stored, val-f1 or fixed:X`);
+    }
+
+    const index = new Map((set.names ?? []).map((n, i) => [n, i]));
+    const thumbnails = async (path: string): Promise<Thumbnail[]> => {
+      const i = index.get(path);
+      if (i === undefined) return [];
+      const input = set.x.subarray(i * px, (i + 1) * px);
+      const recon = await detector.reconstruct(input);
+      return [
+        { label: 'input', png: await encodeGrayPng(input, size, size) },
+        { label: 'reconstruction', png: await encodeGrayPng(recon, size, size) },
+      ];
+    };
+
+    const config = await readRunConfig(opts.run);
+    const log = await readLog(opts.run);
+    const last = log[log.length - 1];
+    const meta: Record<string, string | number | boolean> = {
+      run: opts.run,
+      preset: config.preset.name,
+      'training data': config.data,
+      'iterations trained': last?.iterations ?? 0,
+      'epochs logged': log.length,
+      threshold: thresholdNote,
+      'score statistics': `${stats.mean.toPrecision(5)} +- ${stats.std.toPrecision(3)} over training images`,
+    };
+    if (opts.backend) meta.backend = opts.backend;
+    const others = SCORE_KINDS.filter((k) => k !== primary);
+    return await writeReport({
+      out: opts.out,
+      rows: rows[primary],
+      valRows,
+      normalReferenceScores,
+      threshold,
+      scoreName: primary,
+      extraScores: Object.fromEntries(others.map((k) => [k, rows[k]])),
+      title: `squid evaluation: ${opts.data}`,
+      thumbnails,
+      meta,
+    });
+  } finally {
+    detector.dispose();
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * What a run stores for scoring: per score kind the mean and standard
+ * deviation of the raw score over training images, and a threshold on the
+ * anomaly score chosen by a policy:
+ *   val-f1               the threshold with the best F1 on the validation set;
+ *   normal-quantile:q    the q-quantile of the training images' anomaly scores
+ *                        (about 1-q of normal images get flagged).
+ * Also the validation AUC used for model selection. Browser-safe.
+ */
+import type { SquidModel } from '../model/types.js';
+import { rocAuc } from '../metrics/roc.js';
+import { chooseThreshold } from '../metrics/threshold.js';
+import { anomalyScores, meanStd, scoreImages, SCORE_KINDS, type RawScores, type ScoreKind } from './scorer.js';
+import type { ScoreStats, ScoringJson } from '../io/runDir.js';
+
+/** Labelled images held in memory. */
+export interface LabelledPixels {
+  /** n * size * size, row-major per image. */
+  x: Float32Array;
+  size: number;
+  /** 0 = normal, 1 = anomalous, one per image. */
+  labels: number[];
+  /** Anomaly type per image ("normal" for normals), when known. */
+  types?: string[];
+  /** A name per image (file path or generated id). */
+  names?: string[];
+}
+
+export const DEFAULT_QUANTILE = 0.95;
+
+/** ROC AUC per score kind of raw normality scores (anomaly direction = -raw). */
+export function aucOfRaw(raw: RawScores, labels: readonly number[]): Record<ScoreKind, number> {
+  const out = {} as Record<ScoreKind, number>;
+  for (const k of SCORE_KINDS) out[k] = rocAuc(labels, Array.from(raw[k], (v) => -v));
+  return out;
+}
+
+export async function validationAuc(model: SquidModel, val: LabelledPixels): Promise<Record<ScoreKind, number>> {
+  const raw = await scoreImages(model, val.x, val.size);
+  return aucOfRaw(raw, val.labels);
+}
+
+/**
+ * Score statistics of a trained model: training images (n*S*S) give mean and
+ * std per kind; the threshold comes from the validation set (val-f1) when
+ * given, else from the training images (normal-quantile:0.95).
+ */
+export async function computeScoring(
+  model: SquidModel,
+  trainPixels: Float32Array,
+  size: number,
+  val: LabelledPixels | null,
+): Promise<ScoringJson> {
+  const n = trainPixels.length / (size * size);
+  const trainRaw = await scoreImages(model, trainPixels, size);
+  const valRaw = val ? await scoreImages(model, val.x, val.size) : null;
+  const stats = {} as Record<ScoreKind, ScoreStats>;
+  for (const k of SCORE_KINDS) {
+    const { mean, std } = meanStd(trainRaw[k]);
+    const safeStd = std > 0 ? std : 1;
+    const trainScores = anomalyScores(trainRaw[k], mean, safeStd);
+    const chosen =
+      val && valRaw
+        ? chooseThreshold(
+            { kind: 'val-f1' },
+            { evaluated: { labels: [], scores: [] }, validation: { labels: val.labels, scores: anomalyScores(valRaw[k], mean, safeStd) } },
+          )
+        : chooseThreshold(
+            { kind: 'normal-quantile', q: DEFAULT_QUANTILE },
+            { evaluated: { labels: [], scores: [] }, normalReference: trainScores },
+          );
+    stats[k] = { mean, std: safeStd, threshold: chosen.value, policy: chosen.policy, trainRaw: Array.from(trainRaw[k]) };
+  }
+  return { ...stats, trainImages: n, date: new Date().toISOString() };
+}

@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../src/util/rng.js';
+import { loadAddon } from '../src/backend/native/addon.js';
+import { assertRanNatively, compareBackends, nativeSkipReason, randomInput, type Input } from './nativeHarness.js';
+
+const skip = await nativeSkipReason();
+
+interface ConvCase {
+  name: string;
+  x: number[];
+  w: number[];
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | number;
+  dilations?: number;
+}
+
+// odd sizes, strides 1 and 2, same/valid/explicit padding, batch 1 and 2
+const cases: ConvCase[] = [
+  { name: '3x3 s1 same, batch 1', x: [1, 7, 9, 3], w: [3, 3, 3, 5], strides: 1, pad: 'same' },
+  { name: '3x3 s2 same, odd sizes (asymmetric pad)', x: [2, 9, 8, 4], w: [3, 3, 4, 6], strides: 2, pad: 'same' },
+  { name: '3x3 s2 same, strides as array', x: [1, 8, 7, 2], w: [3, 3, 2, 3], strides: [2, 2], pad: 'same' },
+  { name: '5x5 s2 valid', x: [1, 11, 10, 2], w: [5, 5, 2, 3], strides: 2, pad: 'valid' },
+  { name: '5x5 s2 explicit pad 2 (discriminator)', x: [2, 12, 12, 3], w: [5, 5, 3, 4], strides: 2, pad: 2 },
+  { name: '1x1 s1 valid', x: [2, 5, 5, 7], w: [1, 1, 7, 4], strides: 1, pad: 'valid' },
+  { name: '3x3 s1 valid, rectangular', x: [1, 6, 10, 3], w: [3, 2, 3, 2], strides: 1, pad: 'valid' },
+];
+
+function inputsFor(c: ConvCase, seed: number): Record<string, Input> {
+  const rng = new Rng(seed);
+  const probe = tf.backend_util.computeConv2DInfo(
+    c.x as [number, number, number, number], c.w as [number, number, number, number], c.strides, c.dilations ?? 1, c.pad,
+  );
+  return {
+    x: randomInput(rng, c.x),
+    w: randomInput(rng, c.w),
+    b: randomInput(rng, [c.w[3] ?? 1]),
+    dy: randomInput(rng, probe.outShape),
+  };
+}
+
+test('native Conv2D forward matches tfjs-cpu', { skip }, async () => {
+  for (const [i, c] of cases.entries()) {
+    await compareBackends(`conv2d ${c.name}`, inputsFor(c, i), (t) =>
+      tf.conv2d(t.x as tf.Tensor4D, t.w as tf.Tensor4D, c.strides, c.pad),
+    );
+  }
+  const dil: ConvCase = { name: 'dilation 2', x: [1, 9, 9, 2], w: [3, 3, 2, 3], strides: 1, pad: 'same', dilations: 2 };
+  await compareBackends('conv2d dilation 2', inputsFor(dil, 99), (t) =>
+    tf.conv2d(t.x as tf.Tensor4D, t.w as tf.Tensor4D, 1, 'same', 'NHWC', 2),
+  );
+  assertRanNatively(['Conv2D'], 'forward');
+});
+
+test('native Conv2DBackpropInput and Conv2DBackpropFilter match tfjs-cpu through tf.grads', { skip }, async () => {
+  for (const [i, c] of cases.entries()) {
+    await compareBackends(`conv2d grads ${c.name}`, inputsFor(c, 10 + i), (t) => {
+      const f = (x: tf.Tensor, w: tf.Tensor) =>
+        tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad), t.dy as tf.Tensor));
+      const [dx, dw] = tf.grads(f)([t.x as tf.Tensor, t.w as tf.Tensor]);
+      return [dx as tf.Tensor, dw as tf.Tensor];
+    });
+  }
+  assertRanNatively(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'], 'grads');
+});
+
+test('native FusedConv2D (bias + activation) matches tfjs-cpu, forward and gradients', { skip }, async () => {
+  const acts = ['linear', 'relu', 'relu6', 'leakyrelu', 'sigmoid', 'elu'] as const;
+  for (const [i, c] of cases.slice(0, 5).entries()) {
+    for (const activation of acts) {
+      await compareBackends(`fused ${activation} ${c.name}`, inputsFor(c, 20 + i), (t) =>
+        tf.fused.conv2d({
+          x: t.x as tf.Tensor4D, filter: t.w as tf.Tensor4D, strides: c.strides, pad: c.pad,
+          bias: t.b, activation, leakyreluAlpha: 0.2,
+        }),
+      );
+    }
+    // gradient through the fused op (linear + bias takes the fused custom gradient)
+    await compareBackends(`fused grads ${c.name}`, inputsFor(c, 30 + i), (t) => {
+      const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.fused.conv2d({
+          x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: c.strides, pad: c.pad, bias: b,
+        }), t.dy as tf.Tensor));
+      return tf.grads(f)([t.x as tf.Tensor, t.w as tf.Tensor, t.b as tf.Tensor]);
+    });
+  }
+  assertRanNatively(['FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'], 'fused');
+});
+
+test('native conv2d rejects bad arguments with JS errors instead of crashing', { skip }, () => {
+  const addon = loadAddon();
+  const x = new Float32Array(1 * 5 * 5 * 2);
+  const w = new Float32Array(3 * 3 * 2 * 2);
+  const y = new Float32Array(1 * 5 * 5 * 2);
+  assert.throws(() => addon.conv2d(x, [1, 5, 5, 2], w, [3, 3, 2, 2], null, y, [1, 5, 5, 2], [0, 1, 1, 1, 1, 1, 1, 1], 0, 0),
+    /strides must be >= 1/);
+  assert.throws(() => addon.conv2d(x, [1, 5, 5, 3], w, [3, 3, 2, 2], null, y, [1, 5, 5, 2], [1, 1, 1, 1, 1, 1, 1, 1], 0, 0),
+    /in-channels/);
+  assert.throws(() => addon.conv2d(x.subarray(1), [1, 5, 5, 2], w, [3, 3, 2, 2], null, y, [1, 5, 5, 2], [1, 1, 1, 1, 1, 1, 1, 1], 0, 0),
+    /expected 50 floats/);
+  assert.throws(() => addon.conv2d(x, [1, 5, 5, 2], w, [3, 3, 2, 2], null, y, [1, 4, 4, 2], [1, 1, 1, 1, 1, 1, 1, 1], 0, 0),
+    /does not match geometry/);
+  // still usable after the errors
+  addon.conv2d(x, [1, 5, 5, 2], w, [3, 3, 2, 2], null, y, [1, 5, 5, 2], [1, 1, 1, 1, 1, 1, 1, 1], 0, 0);
+});
