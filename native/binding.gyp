@@ -5,7 +5,13 @@
       "sources": [
         "src/addon.cc",
         "src/common.cc",
-        "src/conv.cc"
+        "src/conv.cc",
+        "src/elementwise.cc",
+        "src/reduce.cc",
+        "src/matmul.cc",
+        "src/layout.cc",
+        "src/resize.cc",
+        "src/batchnorm.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -45,6 +45,8 @@ export interface TrainOptions {
   /** 'auto' (bar on a TTY, else lines), 'lines', 'none' (default), or a reporter. */
   progress?: 'auto' | 'lines' | 'none' | ProgressReporter;
   signal?: AbortSignal;
+  /** Training images for the score statistics (default 200). */
+  statsImages?: number;
 }
 
 function reporter(p: TrainOptions['progress']): ProgressReporter {
@@ -93,6 +95,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     progress: reporter(opts.progress),
     version: SQUID_TS_VERSION,
     signal: opts.signal,
+    statsImages: opts.statsImages,
   });
 }
 

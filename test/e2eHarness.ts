@@ -106,6 +106,8 @@ export async function loadModelInPage(page: Page, files: string[], timeout = 300
 export interface PageScore {
   file: string;
   score: number;
+  /** Raw discriminator logit of the reconstruction. */
+  raw: number;
   abnormal: boolean | null;
   /** Scores + reconstruction, as timed by the page. */
   ms: number;
@@ -135,6 +137,7 @@ export async function scoreInPage(page: Page, images: string[], timeout = 600_00
       return {
         file: (tr as HTMLElement).dataset.file ?? '',
         score: Number(score?.dataset.score),
+        raw: Number(score?.dataset.raw),
         abnormal: ab === 'true' ? true : ab === 'false' ? false : null,
         ms: Number(score?.dataset.ms),
         heatmapMs: Number(score?.dataset.heatmapMs),

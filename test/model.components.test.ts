@@ -6,13 +6,13 @@ import { Rng } from '../src/util/rng.js';
 import { ParamStore } from '../src/model/params.js';
 import { ResidualBlock } from '../src/model/residualBlock.js';
 import { UpBlock } from '../src/model/upBlock.js';
-import { BatchNorm } from '../src/model/batchNorm.js';
+import { BatchNorm, batchNormTrain } from '../src/model/batchNorm.js';
 import { splitPatches, assemblePatches } from '../src/model/patches.js';
 import { Encoder } from '../src/model/encoder.js';
 import { MemoryQueue } from '../src/model/memoryQueue.js';
 import { MemoryMatrix } from '../src/model/memoryMatrix.js';
 import { gumbelShrinkage, hardShrink } from '../src/model/gumbelShrinkage.js';
-import { InpaintingBlock, neighbourIndex } from '../src/model/inpaintingBlock.js';
+import { InpaintingBlock, neighbourIndex, neighbourScoreBias } from '../src/model/inpaintingBlock.js';
 import { MultiHeadAttention } from '../src/model/multiHeadAttention.js';
 import { DecoderMemory } from '../src/model/decoderMemory.js';
 import { Decoder } from '../src/model/decoder.js';
@@ -296,5 +296,43 @@ test('finite differences agree with the gradient of a tiny residual block (conv,
     }
   }
   assert.ok(checked >= 10);
+  store.dispose();
+});
+
+test('batch norm backward (closed form) equals autodiff of the composite, including the batch statistics', () => {
+  const x = tf.randomNormal([3, 2, 2, 4], 1, 2, 'float32', 21) as tf.Tensor4D;
+  const gamma = tf.randomNormal([4], 1, 0.5, 'float32', 22) as tf.Tensor1D;
+  const beta = tf.randomNormal([4], 0, 1, 'float32', 23) as tf.Tensor1D;
+  const c = tf.randomNormal([3, 2, 2, 4], 0, 1, 'float32', 24);
+  const custom = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar => {
+    const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+    return tf.sum(tf.mul(batchNormTrain(xx as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, mean as tf.Tensor1D, variance as tf.Tensor1D), c));
+  };
+  const composite = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar => {
+    const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+    const y = tf.add(tf.mul(tf.mul(tf.sub(xx, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
+    return tf.sum(tf.mul(y, c));
+  };
+  assert.ok(Math.abs(custom(x, gamma, beta).dataSync()[0]! - composite(x, gamma, beta).dataSync()[0]!) < 1e-4);
+  const ga = tf.grads(custom)([x, gamma, beta]);
+  const gb = tf.grads(composite)([x, gamma, beta]);
+  ga.forEach((g, i) => assert.ok(maxAbsDiff(g, gb[i]!) < 1e-4, `input ${i}`));
+  assert.ok(arr(ga[0]!).some((v) => Math.abs(v) > 1e-3));
+});
+
+test('in-painting attention over shared tokens equals attention over each patch\'s explicit 8 neighbours', () => {
+  const preset = applyOverrides(microPreset(), { model: { patchesPerSide: 4, imageSize: 32 } });
+  const store = new ParamStore(4);
+  const mha = new MultiHeadAttention(store, 'mha', 8, 8);
+  const N = 16;
+  const B = 2;
+  const reads = tf.randomNormal([B, N, 8], 0, 1, 'float32', 31);
+  const q = tf.randomNormal([B, N, 8], 0, 1, 'float32', 32);
+  const tokens = tf.concat([reads, tf.zeros([B, 1, 8])], 1) as tf.Tensor3D;
+  const idx = neighbourIndex(preset.model.patchesPerSide);
+  const shared = mha.attend(q as tf.Tensor3D, tokens, neighbourScoreBias(preset.model.patchesPerSide));
+  const explicit = tf.gather(tokens, tf.tensor1d(idx, 'int32'), 1); // [B, N*8, 8]
+  const direct = mha.apply(tf.reshape(q, [B * N, 8]) as tf.Tensor2D, tf.reshape(explicit, [B * N, 8, 8]) as tf.Tensor3D);
+  assert.ok(maxAbsDiff(tf.reshape(shared, [B * N, 8]), direct) < 1e-5);
   store.dispose();
 });

@@ -67,7 +67,8 @@ export async function initBackend(forced?: string | null): Promise<BackendReport
       // WebGL emulated on the CPU is many times slower than wasm (measured by bench/browser.ts).
       const sw = softwareWebgl();
       if (sw) {
-        skipped.push(`webgl: software renderer (${sw.split(',')[0]}…), slower than wasm`);
+        const name = /swiftshader/i.test(sw) ? 'SwiftShader' : /llvmpipe/i.test(sw) ? 'llvmpipe' : 'software';
+        skipped.push(`webgl: ${name} renders on the CPU, slower than wasm`);
         continue;
       }
     }

@@ -38,6 +38,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", sq::wrap(env, "info", Info));
   exports.Set("setThreads", sq::wrap(env, "setThreads", SetThreads));
   sq::registerConv(env, exports);
+  sq::registerElementwise(env, exports);
+  sq::registerReduce(env, exports);
+  sq::registerMatmul(env, exports);
+  sq::registerLayout(env, exports);
+  sq::registerResize(env, exports);
+  sq::registerBatchnorm(env, exports);
   return exports;
 }
 

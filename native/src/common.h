@@ -44,7 +44,16 @@ void requireSize(const F32& arr, const std::vector<int64_t>& shape, const char* 
 using Fn = Napi::Value (*)(const Napi::CallbackInfo&);
 Napi::Function wrap(Napi::Env env, const char* name, Fn fn);
 
+// Appends a fused activation (codes: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 sigmoid, 5 elu).
+void appendActivationPostOp(dnnl::post_ops& po, int64_t act, float alpha);
+
 // Family registration (one per source file).
 void registerConv(Napi::Env env, Napi::Object exports);
+void registerElementwise(Napi::Env env, Napi::Object exports);
+void registerReduce(Napi::Env env, Napi::Object exports);
+void registerMatmul(Napi::Env env, Napi::Object exports);
+void registerLayout(Napi::Env env, Napi::Object exports);
+void registerResize(Napi::Env env, Napi::Object exports);
+void registerBatchnorm(Napi::Env env, Napi::Object exports);
 
 }  // namespace sq

@@ -127,9 +127,11 @@ Cache<Fwd> fwdCache;
 Cache<BwdData> bwdDataCache;
 Cache<BwdFilter> bwdFilterCache;
 
+}  // namespace
+
 // Activation codes shared with src/backend/kernels: 0 linear, 1 relu,
 // 2 relu6, 3 leakyrelu(alpha), 4 sigmoid, 5 elu.
-void appendActivation(dnnl::post_ops& po, int64_t act, float alpha) {
+void appendActivationPostOp(dnnl::post_ops& po, int64_t act, float alpha) {
   switch (act) {
     case 0: break;
     case 1: po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
@@ -140,6 +142,8 @@ void appendActivation(dnnl::post_ops& po, int64_t act, float alpha) {
     default: throw ArgError("unknown activation code " + std::to_string(act));
   }
 }
+
+namespace {
 
 // conv2d(x, xShape, w, wShape, bias|null, y, yShape, params, act, alpha)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
@@ -166,7 +170,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   if (!e) {
     dnnl::primitive_attr attr;
     dnnl::post_ops po;
-    appendActivation(po, act, alpha);
+    appendActivationPostOp(po, act, alpha);
     attr.set_post_ops(po);
     auto pd = forwardPd(g, b.data != nullptr, attr, dnnl::prop_kind::forward_inference);
     auto ne = std::make_unique<Fwd>();

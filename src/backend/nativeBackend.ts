@@ -10,6 +10,12 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendInfo } from './select.js';
 import { loadAddon, type NativeAddon } from './native/addon.js';
 import { convKernels } from './kernels/conv.js';
+import { elementwiseKernels } from './kernels/elementwise.js';
+import { reduceKernels } from './kernels/reduce.js';
+import { matmulKernels } from './kernels/matmul.js';
+import { layoutKernels } from './kernels/layout.js';
+import { resizeKernels } from './kernels/resize.js';
+import { batchnormKernels } from './kernels/batchnorm.js';
 import type { NativeKernel } from './kernels/types.js';
 
 export const NATIVE_BACKEND = 'native';
@@ -19,7 +25,10 @@ export class NativeBackend extends MathBackendCPU {}
 
 /** All native kernels, by family. */
 export function nativeKernels(addon: NativeAddon): NativeKernel[] {
-  return [...convKernels(addon)];
+  return [
+    ...convKernels(addon), ...elementwiseKernels(addon), ...reduceKernels(addon), ...matmulKernels(addon),
+    ...layoutKernels(addon), ...resizeKernels(addon), ...batchnormKernels(addon),
+  ];
 }
 
 let registered: BackendInfo | undefined;
@@ -51,7 +60,11 @@ export async function registerNativeBackend(): Promise<BackendInfo> {
   // '@tensorflow/tfjs' (imported by select.ts) has registered the cpu kernels.
   const cpuKernels = tf.getKernelsForBackend('cpu');
   if (cpuKernels.length === 0) throw new Error('the tfjs cpu backend has no kernels registered');
-  const natives = new Map(nativeKernels(addon).map((k) => [k.kernelName, k]));
+  // SQUID_NATIVE_KERNELS=Conv2D,Conv2DBackpropInput,... keeps only those native (profiling before/after).
+  const only = process.env.SQUID_NATIVE_KERNELS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const natives = new Map(
+    nativeKernels(addon).filter((k) => !only || only.includes(k.kernelName)).map((k) => [k.kernelName, k]),
+  );
   const cpuByName = new Map(cpuKernels.map((k) => [k.kernelName, k]));
   if (!tf.findBackendFactory(NATIVE_BACKEND)) {
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 1);

@@ -8,6 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 // backend in Node; tfjs-core alone registers no gradients.
 import '@tensorflow/tfjs';
 import { SquidError } from '../util/errors.js';
+import { installCpuFixes } from './cpuFixes.js';
+
+installCpuFixes();
 
 export type BackendChoice = 'auto' | 'native' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'native', 'cpu'];

@@ -121,6 +121,7 @@ async function writeFileSynced(p: string, data: string | Uint8Array): Promise<vo
 
 /** Writes a JSON file atomically (temp file, fsync, rename). */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFileSynced(tmp, JSON.stringify(value, null, 2) + '\n');
   await fs.rename(tmp, file);
@@ -135,6 +136,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 export async function replaceDirAtomic(dest: string, files: Record<string, string | Uint8Array>): Promise<void> {
   const parent = path.dirname(dest);
   const base = path.basename(dest);
+  await fs.mkdir(parent, { recursive: true });
   const tmp = await fs.mkdtemp(path.join(parent, `.${base}.tmp-`));
   for (const [name, data] of Object.entries(files)) await writeFileSynced(path.join(tmp, name), data);
   await fsyncPath(tmp);
@@ -197,6 +199,7 @@ export async function readRunConfig(run: string): Promise<RunConfig> {
 }
 
 export async function appendLog(run: string, entry: LogEntry): Promise<void> {
+  await fs.mkdir(run, { recursive: true });
   const fh = await fs.open(runPaths(run).log, 'a');
   try {
     await fh.writeFile(JSON.stringify(entry) + '\n');

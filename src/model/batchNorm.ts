@@ -39,9 +39,11 @@ export class BatchNorm {
       const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, EPS)));
       return tf.add(tf.mul(normed, this.gamma), this.beta);
     }
-    const { mean, variance } = tf.moments(x, [0, 1, 2]); // [C]
+    // batch statistics of the (detached) input; the gradient through them is
+    // part of batchNormTrain's own backward pass
+    const { mean, variance } = tf.moments(stopGradient(x), [0, 1, 2]); // [C]
     this.updateRunning(mean as tf.Tensor1D, variance as tf.Tensor1D, x.size / this.channels);
-    return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, this.beta as tf.Tensor1D, this.gamma as tf.Tensor1D, EPS);
+    return batchNormTrain(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, mean as tf.Tensor1D, variance as tf.Tensor1D);
   }
 
   private updateRunning(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
@@ -57,4 +59,36 @@ export class BatchNorm {
     m.dispose();
     v.dispose();
   }
+}
+
+/**
+ * Training-mode batch norm with the batch statistics (mean, variance of x
+ * over N,H,W) given, and the closed-form backward pass (fewer, larger
+ * kernels than differentiating the composite):
+ *   xhat = (x - mean) * rstd
+ *   dbeta = sum(dy), dgamma = sum(dy * xhat)
+ *   dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M),  M = N*H*W
+ * x [N,H,W,C] -> [N,H,W,C]; mean and variance get no gradient.
+ */
+export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, mean: tf.Tensor1D, variance: tf.Tensor1D): tf.Tensor4D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xx, g, b, m, v] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[5] as tf.GradSaveFunc;
+    const rstd = tf.rsqrt(tf.add(v, EPS));
+    save([xx, g, m, rstd]);
+    return {
+      value: tf.batchNorm4d(xx, m, v, b, g, EPS),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sg, sm, sr] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const count = sx.size / (sx.shape[3] as number);
+        const xhat = tf.mul(tf.sub(sx, sm), sr);
+        const dbeta = tf.sum(dy, [0, 1, 2]);
+        const dgamma = tf.sum(tf.mul(dy, xhat), [0, 1, 2]);
+        const inner = tf.sub(tf.sub(dy, tf.mul(xhat, tf.div(dgamma, count))), tf.div(dbeta, count));
+        const dx = tf.mul(inner, tf.mul(sg, sr));
+        return [dx, dgamma, dbeta, tf.zerosLike(sm), tf.zerosLike(sr)];
+      },
+    };
+  });
+  return f(x, gamma, beta, mean, variance) as tf.Tensor4D;
 }

@@ -1,5 +1,5 @@
 /** The SQUID model: presets, construction, summaries (browser-safe). */
-export { createSquid, GENERATOR_PREFIX, TEACHER_PREFIX, DISCRIMINATOR_PREFIX } from './squid.js';
+export { createSquid, stableVariableName, GENERATOR_PREFIX, TEACHER_PREFIX, DISCRIMINATOR_PREFIX } from './squid.js';
 export type { SquidModel, GeneratorStep, GeneratorLossParts, DiscriminatorBnMode } from './types.js';
 export {
   getPreset,

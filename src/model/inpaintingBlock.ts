@@ -48,6 +48,19 @@ export function neighbourIndex(perSide: number): Int32Array {
   return out;
 }
 
+/**
+ * Attention score bias [N, N+1] over the tokens [read-out 0..N-1, zero]:
+ * log(how often token t is among patch i's 8 keys), -1e9 when never. With
+ * it, attending over the shared tokens equals attending over each patch's
+ * 8 neighbours (the zero token counted once per missing neighbour).
+ */
+export function neighbourScoreBias(perSide: number): tf.Tensor2D {
+  const N = perSide * perSide;
+  const counts = new Float32Array(N * (N + 1));
+  neighbourIndex(perSide).forEach((t, j) => (counts[Math.floor(j / 8) * (N + 1) + t] += 1));
+  return tf.tensor2d(counts.map((c) => (c > 0 ? Math.log(c) : -1e9)), [N, N + 1]);
+}
+
 export class InpaintingBlock {
   readonly memory: MemoryQueue | MemoryMatrix;
   readonly queryDim: number;
@@ -83,15 +96,6 @@ export class InpaintingBlock {
     this.bn2 = new BatchNorm(store, `${name}/bottleneck2/bn`, channels);
   }
 
-  /** [N, N+1]: log(how often token t is among patch i's 8 keys), -1e9 when never. */
-  private neighbourBias(): tf.Tensor2D {
-    const N = this.positions;
-    const counts = new Float32Array(N * (N + 1));
-    const idx = neighbourIndex(this.config.patchesPerSide);
-    idx.forEach((t, j) => (counts[Math.floor(j / 8) * (N + 1) + t] += 1));
-    return tf.tensor2d(counts.map((c) => (c > 0 ? Math.log(c) : -1e9)), [N, N + 1]);
-  }
-
   /** x [B*N, s, s, C]; rng: masks (training), undefined = inference */
   apply(x: tf.Tensor4D, bn: BnMode, rng: Rng | undefined): InpaintingOutput {
     const m = this.config;
@@ -114,7 +118,7 @@ export class InpaintingBlock {
     // one beyond the border: tokens [B, N+1, d] (token N = zeros), attended
     // with a bias of log(multiplicity) of each token among a patch's 8 keys
     const tokens = tf.concat([nRead, tf.zeros([B, 1, d])], 1) as tf.Tensor3D;
-    const attn = this.attention.attend(tf.reshape(q, [B, N, d]), tokens, this.neighbourBias());
+    const attn = this.attention.attend(tf.reshape(q, [B, N, d]), tokens, neighbourScoreBias(m.patchesPerSide));
 
     const nSelf = tf.reshape(nRead, [B * N, d]);
     let n = tf.relu(tf.add(this.norm1.apply(tf.reshape(attn, [B * N, d])), nSelf));

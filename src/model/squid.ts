@@ -190,3 +190,11 @@ export function createSquid(preset: Preset, opts: { seed?: number } = {}): Squid
   validatePreset(preset);
   return new Squid(preset, opts.seed ?? 0);
 }
+
+/**
+ * The stable name of a model variable (the getState() key), from its tfjs
+ * name `squid<k>/<stable name>` (k differs between model instances).
+ */
+export function stableVariableName(v: tf.Variable): string {
+  return v.name.replace(/^squid\d+\//, '');
+}

@@ -34,7 +34,41 @@ export interface NativeAddon {
   conv2dBackpropFilter(
     x: Float32Array, xShape: Shape4, dy: Float32Array, dyShape: Shape4, dw: Float32Array, wShape: Shape4, params: ConvParams,
   ): void;
+
+  /** out = op(a, b) with broadcasting; op: BINARY_OPS. */
+  binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array, outShape: number[]): void;
+  /** out (0/1) = op(a, b) with broadcasting; op: COMPARE_OPS. */
+  compare(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Uint8Array, outShape: number[]): void;
+  /** out = cond ? a : b; cond has out's size or one entry per leading slice. */
+  select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out = op(x); op: UNARY_OPS; alpha/beta: leaky slope, step value, clip bounds. */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
+  /** Reduces over axes (sorted, non-negative); false when the axis pattern is not one contiguous block. */
+  reduce(op: number, x: Float32Array, shape: number[], axes: number[], out: Float32Array): boolean;
+  /** c = act(op(a) x op(b) + bias); a [batchA,M,K] (transposed: [batchA,K,M]), b [batchB,K,N] (or [batchB,N,K]). */
+  matmul(
+    a: Float32Array, batchA: number, b: Float32Array, batchB: number, c: Float32Array, mkn: [number, number, number],
+    transposeA: boolean, transposeB: boolean, bias: Float32Array | null, act: number, alpha: number,
+  ): void;
+  transpose(x: Float32Array, shape: number[], perm: number[], out: Float32Array): void;
+  /** dst[dstBegin + i] = src[srcBegin + i] for i < size (per axis). */
+  copyRegion(src: Float32Array, srcShape: number[], srcBegin: number[], dst: Float32Array, dstShape: number[], dstBegin: number[], size: number[]): void;
+  fill(out: Float32Array, value: number): void;
+  resizeBilinear(x: Float32Array, xShape: Shape4, y: Float32Array, yShape: Shape4, alignCorners: boolean, halfPixelCenters: boolean): void;
+  /** The exact adjoint of resizeBilinear with the same flags. */
+  resizeBilinearGrad(dy: Float32Array, dyShape: Shape4, dx: Float32Array, dxShape: Shape4, alignCorners: boolean, halfPixelCenters: boolean): void;
+  /** tfjs FusedBatchNorm: parameters indexed at i % length. */
+  batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, epsilon: number, out: Float32Array): void;
+  softmax(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
 }
+
+export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, squaredDifference: 6, pow: 7 } as const;
+export const COMPARE_OPS = { greater: 0, greaterEqual: 1, less: 2, lessEqual: 3, equal: 4, notEqual: 5 } as const;
+export const UNARY_OPS = {
+  relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, exp: 4, log: 5, neg: 6, abs: 7, sqrt: 8, rsqrt: 9, square: 10,
+  log1p: 11, elu: 12, relu6: 13, step: 14, reciprocal: 15, softplus: 16, sign: 17, expm1: 18, clip: 19,
+} as const;
+export const REDUCE_OPS = { sum: 0, mean: 1, max: 2, min: 3, prod: 4 } as const;
 
 /** Fused activation codes understood by the addon. */
 export const ACTIVATION_CODES: Readonly<Record<string, number>> = {

@@ -1,0 +1,78 @@
+/** Transpose, Concat, Slice, PadV2 on the native backend (region copies; float32). */
+import * as tf from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from '../native/addon.js';
+import { f32, isF32, output, size } from '../native/storage.js';
+import { need, type NativeKernel } from './types.js';
+
+export function layoutKernels(addon: NativeAddon): NativeKernel[] {
+  const transpose: NativeKernel = {
+    kernelName: tf.Transpose,
+    run(args) {
+      const x = need(args, 'x');
+      if (!isF32(x)) return null;
+      const perm = (args.attrs as { perm: number[] }).perm;
+      const be = args.backend as MathBackendCPU;
+      const outShape = perm.map((p) => x.shape[p] as number);
+      const out = new Float32Array(size(x.shape));
+      addon.transpose(f32(be, x), x.shape, [...perm], out);
+      return output(be, outShape, out);
+    },
+  };
+  const concat: NativeKernel = {
+    kernelName: tf.Concat,
+    run(args) {
+      const ts = args.inputs as unknown as tf.TensorInfo[];
+      if (ts.length === 0 || !ts.every(isF32)) return null;
+      const first = ts[0] as tf.TensorInfo;
+      const rank = first.shape.length;
+      if (rank === 0 || !ts.every((t) => t.shape.length === rank)) return null;
+      const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, first.shape)[0] as number;
+      const outShape = tf.backend_util.computeOutShape(ts.map((t) => t.shape), axis);
+      const be = args.backend as MathBackendCPU;
+      const out = new Float32Array(size(outShape));
+      let offset = 0;
+      for (const t of ts) {
+        if (size(t.shape) > 0) {
+          const begin = new Array<number>(rank).fill(0);
+          begin[axis] = offset;
+          addon.copyRegion(f32(be, t), t.shape, new Array<number>(rank).fill(0), out, outShape, begin, t.shape);
+        }
+        offset += t.shape[axis] as number;
+      }
+      return output(be, outShape, out);
+    },
+  };
+  const slice: NativeKernel = {
+    kernelName: tf.Slice,
+    run(args) {
+      const x = need(args, 'x');
+      if (!isF32(x) || x.shape.length === 0) return null;
+      const a = args.attrs as unknown as tf.SliceAttrs;
+      const [begin, sz] = tf.slice_util.parseSliceParams(x, a.begin, a.size) as [number[], number[]];
+      tf.slice_util.assertParamsValid(x, begin, sz);
+      const be = args.backend as MathBackendCPU;
+      const out = new Float32Array(size(sz));
+      if (out.length > 0) addon.copyRegion(f32(be, x), x.shape, begin, out, sz, new Array<number>(sz.length).fill(0), sz);
+      return output(be, sz, out);
+    },
+  };
+  const pad: NativeKernel = {
+    kernelName: tf.PadV2,
+    run(args) {
+      const x = need(args, 'x');
+      if (!isF32(x) || x.shape.length === 0) return null;
+      const a = args.attrs as unknown as tf.PadV2Attrs;
+      if (a.paddings.some(([lo, hi]) => lo < 0 || hi < 0)) return null;
+      const outShape = x.shape.map((d, i) => d + (a.paddings[i]?.[0] ?? 0) + (a.paddings[i]?.[1] ?? 0));
+      const be = args.backend as MathBackendCPU;
+      const out = new Float32Array(size(outShape));
+      if (a.constantValue !== 0) addon.fill(out, a.constantValue);
+      if (size(x.shape) > 0) {
+        addon.copyRegion(f32(be, x), x.shape, new Array<number>(x.shape.length).fill(0), out, outShape, a.paddings.map((p) => p[0]), x.shape);
+      }
+      return output(be, outShape, out);
+    },
+  };
+  return [transpose, concat, slice, pad];
+}

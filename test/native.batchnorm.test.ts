@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../src/util/rng.js';
+import { assertRanNatively, compareBackends, nativeSkipReason, randomInput } from './nativeHarness.js';
+
+const skip = await nativeSkipReason();
+
+test('native FusedBatchNorm matches tfjs-cpu in training form (batch moments), forward and gradients', { skip }, async () => {
+  const shapes = [[2, 5, 7, 3], [1, 3, 3, 8], [16, 8, 8, 32]];
+  for (const [i, shape] of shapes.entries()) {
+    const rng = new Rng(700 + i);
+    const c = shape[3]!;
+    const inputs = { x: randomInput(rng, shape, -1, 3), gamma: randomInput(rng, [c], 0.5, 1.5), beta: randomInput(rng, [c]) };
+    await compareBackends(`batchNorm train ${JSON.stringify(shape)}`, inputs, (t) => {
+      const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return tf.batchNorm4d(x as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5);
+      };
+      const x = t.x as tf.Tensor;
+      const y = f(x, t.gamma as tf.Tensor, t.beta as tf.Tensor);
+      const w = tf.sin(tf.range(0, y.size).reshape(y.shape));
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), w)))(
+        [x, t.gamma as tf.Tensor, t.beta as tf.Tensor]);
+      return [y, ...grads];
+    });
+    await compareBackends(`batchNorm running stats ${JSON.stringify(shape)}`, {
+      ...inputs, mean: randomInput(rng, [c]), variance: randomInput(rng, [c], 0.5, 2),
+    }, (t) => tf.batchNorm4d(t.x as tf.Tensor4D, t.mean as tf.Tensor1D, t.variance as tf.Tensor1D, t.beta as tf.Tensor1D, t.gamma as tf.Tensor1D, 1e-5));
+  }
+  await compareBackends('batchNorm without offset/scale, full-shape mean', { x: randomInput(new Rng(710), [3, 4]), m: randomInput(new Rng(711), [3, 4]) }, (t) =>
+    tf.batchNorm(t.x as tf.Tensor, t.m as tf.Tensor, tf.onesLike(t.m as tf.Tensor)),
+  );
+  assertRanNatively(['FusedBatchNorm'], 'batchNorm');
+});
+
+test('native Softmax matches tfjs-cpu, forward and gradients', { skip }, async () => {
+  for (const [i, shape] of [[5], [4, 7], [3, 2, 201], [64, 200]].entries()) {
+    await compareBackends(`softmax ${JSON.stringify(shape)}`, { x: randomInput(new Rng(720 + i), shape, -5, 5) }, (t) => {
+      const x = t.x as tf.Tensor;
+      const y = tf.softmax(x);
+      const w = tf.sin(tf.range(0, y.size).reshape(y.shape));
+      return [y, tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.softmax(v), w)))(x)];
+    });
+  }
+  assertRanNatively(['Softmax'], 'softmax');
+});

@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../src/util/rng.js';
+import { assertRanNatively, compareBackends, nativeSkipReason, randomInput } from './nativeHarness.js';
+
+const skip = await nativeSkipReason();
+
+// [a shape, b shape, transposeA, transposeB]
+const cases: [number[], number[], boolean, boolean][] = [
+  [[7, 5], [5, 9], false, false],
+  [[5, 7], [5, 9], true, false],
+  [[7, 5], [9, 5], false, true],
+  [[5, 7], [9, 5], true, true],
+  [[3, 4, 6], [3, 6, 5], false, false], // batched
+  [[1, 4, 6], [3, 6, 5], false, false], // batch broadcast a
+  [[3, 4, 6], [6, 5], false, false], // rank-2 b
+  [[2, 3, 4, 6], [2, 3, 5, 6], false, true], // rank 4
+  [[64, 129], [129, 65], false, false], // larger, odd
+  [[1, 1], [1, 1], false, false],
+];
+
+test('native BatchMatMul matches tfjs-cpu, forward and gradients', { skip }, async () => {
+  for (const [i, [as, bs, ta, tb]] of cases.entries()) {
+    const rng = new Rng(400 + i);
+    const inputs = { a: randomInput(rng, as), b: randomInput(rng, bs) };
+    await compareBackends(`matMul ${JSON.stringify(as)}x${JSON.stringify(bs)} ${ta} ${tb}`, inputs, (t) => {
+      const a = t.a as tf.Tensor;
+      const b = t.b as tf.Tensor;
+      const y = tf.matMul(a, b, ta, tb);
+      if (as.length !== bs.length || as[0] !== bs[0]) return [y]; // tfjs grads need equal batch dims
+      const w = tf.sin(tf.range(0, y.size).reshape(y.shape));
+      const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p, q, ta, tb), w)))([a, b]);
+      return [y, da as tf.Tensor, db as tf.Tensor];
+    });
+  }
+  assertRanNatively(['BatchMatMul'], 'matmul');
+});
+
+test('native _FusedMatMul (bias + activation) matches tfjs-cpu, forward and gradients', { skip }, async () => {
+  for (const activation of ['linear', 'relu', 'leakyrelu', 'sigmoid', 'elu', 'relu6'] as const) {
+    for (const [i, [as, bs, ta, tb]] of cases.slice(0, 4).entries()) {
+      const rng = new Rng(450 + i);
+      const n = tb ? bs[0]! : bs[1]!;
+      const inputs = { a: randomInput(rng, as), b: randomInput(rng, bs), bias: randomInput(rng, [n]) };
+      await compareBackends(`fused matMul ${activation} ${ta} ${tb}`, inputs, (t) =>
+        tf.fused.matMul({
+          a: t.a as tf.Tensor2D, b: t.b as tf.Tensor2D, transposeA: ta, transposeB: tb, bias: t.bias, activation,
+          leakyreluAlpha: 0.2,
+        }),
+      );
+    }
+  }
+  const rng = new Rng(470);
+  await compareBackends('fused matMul grads', { a: randomInput(rng, [6, 5]), b: randomInput(rng, [5, 4]), bias: randomInput(rng, [4]) }, (t) => {
+    const f = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
+      tf.sum(tf.square(tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: 'linear' })));
+    return tf.grads(f)([t.a as tf.Tensor, t.b as tf.Tensor, t.bias as tf.Tensor]);
+  });
+  assertRanNatively(['_FusedMatMul'], 'fused matmul');
+});
