@@ -18,6 +18,7 @@ export interface KernelRow {
 
 export async function profileIteration(
   run: () => void,
+  byShape = false,
 ): Promise<{ wallMs: number; kernelMs: number; rows: KernelRow[] }> {
   const t0 = performance.now();
   const info = await tf.profile(() => {
@@ -27,10 +28,11 @@ export async function profileIteration(
   const by = new Map<string, { calls: number; ms: number }>();
   for (const k of info.kernels) {
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    const e = by.get(k.name) ?? { calls: 0, ms: 0 };
+    const key = byShape ? `${k.name} ${k.inputShapes.map((sh) => JSON.stringify(sh)).join(' ')}` : k.name;
+    const e = by.get(key) ?? { calls: 0, ms: 0 };
     e.calls++;
     e.ms += ms;
-    by.set(k.name, e);
+    by.set(key, e);
   }
   const kernelMs = [...by.values()].reduce((a, e) => a + e.ms, 0);
   const rows = [...by.entries()]
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   w.trainIteration();
   const plainMs = performance.now() - t0;
-  const p = await profileIteration(() => w.trainIteration());
+  const p = await profileIteration(() => w.trainIteration(), hasFlag('--by-shape'));
   w.dispose();
   if (hasFlag('--json')) {
     process.stdout.write(JSON.stringify({ preset, backend: info.name, workload: w.kind, plainMs, ...p }, null, 2) + '\n');

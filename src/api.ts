@@ -42,6 +42,8 @@ export interface TrainOptions {
   maxIters?: number;
   /** Score kind whose validation AUC picks the best model (default discriminator). */
   selectBy?: ScoreKind;
+  /** Validate every k-th epoch (default 1). */
+  valEvery?: number;
   /** 'auto' (bar on a TTY, else lines), 'lines', 'none' (default), or a reporter. */
   progress?: 'auto' | 'lines' | 'none' | ProgressReporter;
   signal?: AbortSignal;
@@ -92,6 +94,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     resume: opts.resume,
     maxIters: opts.maxIters,
     selectBy: opts.selectBy,
+    valEvery: opts.valEvery,
     progress: reporter(opts.progress),
     version: SQUID_TS_VERSION,
     signal: opts.signal,

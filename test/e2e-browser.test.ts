@@ -17,7 +17,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -114,6 +114,20 @@ test('the browser app scores DigitAnatomy images as squid score does, without ne
   const shot = join(REPO, 'artifacts', 'e2e-browser.png');
   await auto.page.screenshot({ path: shot, fullPage: true });
   assert.match((await auto.page.textContent('#privacy')) ?? '', /images stay on this device/i);
+  // CSV download: one row per image with the shown scores.
+  const [download] = await Promise.all([auto.page.waitForEvent('download'), auto.page.click('#csv')]);
+  const csvPath = join(work, 'scores.csv');
+  await download.saveAs(csvPath);
+  const csv = readFileSync(csvPath, 'utf8').trim().split(/\r?\n/);
+  const header = (csv[0] ?? '').split(',');
+  assert.deepEqual(header.slice(0, 5), ['file', 'width', 'height', 'anomaly_score', 'call']);
+  assert.equal(csv.length, 1 + images.length);
+  for (const line of csv.slice(1)) {
+    const cells = line.split(',');
+    const shown = auto.shown.find((x) => x.file === cells[0]);
+    assert.ok(shown, `CSV row for a shown image: ${line}`);
+    assert.equal(Number(cells[3]), shown.score);
+  }
   const cpu = await runPage('?backend=cpu');
   assert.equal(cpu.backend, 'cpu');
 

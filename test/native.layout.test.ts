@@ -69,5 +69,10 @@ test('native Concat, Slice, PadV2 match tfjs-cpu, forward and gradients', { skip
       return [y, tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.pad(v, paddings, value), weightsFor(y))))(x)];
     });
   }
-  assertRanNatively(['Concat', 'Slice', 'PadV2'], 'layout');
+  for (const [shape, splits, axis] of [[[4, 6, 5], 3, 1], [[2, 3, 4, 9], [2, 4, 3], -1], [[7, 2], [3, -1], 0]] as [number[], number | number[], number][]) {
+    await compareBackends(`split ${JSON.stringify(shape)} ${JSON.stringify(splits)} axis ${axis}`, { x: randomInput(rng, shape) }, (t) =>
+      tf.split(t.x as tf.Tensor, splits, axis),
+    );
+  }
+  assertRanNatively(['Concat', 'Slice', 'PadV2', 'SplitV'], 'layout');
 });

@@ -1,11 +1,14 @@
 // squid-ts native addon: tfjs kernels over oneDNN and OpenMP, NHWC float32,
 // zero-copy on the Float32Arrays the tfjs CPU backend stores.
+#include <malloc.h>
 #include <omp.h>
 
 #include <cstdlib>
 #include <thread>
 
 #include "common.h"
+
+static bool gMallocTuned = false;
 
 namespace {
 
@@ -17,6 +20,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("threads", sq::threads());
   o.Set("ompMaxThreads", omp_get_max_threads());
   o.Set("cpuRuntime", v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : "other");
+  o.Set("mallocTuned", gMallocTuned);
   return o;
 }
 
@@ -27,7 +31,20 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// Output tensors are fresh Float32Arrays of up to hundreds of MB each step.
+// glibc serves allocations over 32 MB with mmap and unmaps them on free, so
+// every output pays page faults (~30 ms per 33 MB here, more than the math).
+// Serving them from the heap and not trimming it lets freed tensor memory be
+// reused. Opt out with SQUID_MALLOC_TUNE=0.
+static bool tuneMalloc() {
+  const char* s = std::getenv("SQUID_MALLOC_TUNE");
+  if (s && std::string(s) == "0") return false;
+  bool ok = mallopt(M_MMAP_MAX, 0) == 1;
+  ok = mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1 && ok;
+  return ok;
+}
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  gMallocTuned = tuneMalloc();
   int n = static_cast<int>(std::thread::hardware_concurrency());
   if (n < 1) n = 1;
   if (const char* s = std::getenv("SQUID_THREADS")) {

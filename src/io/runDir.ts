@@ -267,6 +267,18 @@ export async function readCheckpoint(run: string): Promise<{ info: CheckpointJso
   }
 }
 
+/** Whether a model folder (or its crash leftover) holds a model.json. */
+export async function modelDirExists(dir: string): Promise<boolean> {
+  const found = await existingDir(dir);
+  if (!found) return false;
+  try {
+    await fs.access(path.join(found, 'model.json'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes a model folder (model.json + weights.bin) atomically. */
 export async function writeModelDir(
   dir: string,

@@ -20,6 +20,7 @@ import {
   appendLog,
   readCheckpoint,
   readModelDir,
+  modelDirExists,
   readRunConfig,
   runPaths,
   truncateLog,
@@ -56,6 +57,8 @@ export interface TrainLoopOptions {
   maxIters?: number;
   /** Score kind whose validation AUC selects the best model. Default discriminator. */
   selectBy?: ScoreKind;
+  /** Validate every k-th epoch (and at the last and at a stop). Default 1. */
+  valEvery?: number;
   progress?: ProgressReporter;
   /** Training images used for the score statistics. Default 200. */
   statsImages?: number;
@@ -290,7 +293,8 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
       const means: Record<string, number> = {};
       for (const k of LOSS_KEYS) if (counts[k]) means[k] = (sums[k] as number) / (counts[k] as number);
       let valAuc: Partial<Record<ScoreKind, number>> | undefined;
-      if (opts.val && inEpoch > 0) {
+      const valNow = partial || stopNow || epoch + 1 >= t.epochs || (epoch + 1) % Math.max(1, opts.valEvery ?? 1) === 0;
+      if (opts.val && inEpoch > 0 && valNow) {
         valAuc = await validationAuc(model, opts.val);
         const sel = valAuc[opts.selectBy ?? 'discriminator'];
         if (sel !== undefined && (bestValAuc === null || sel > bestValAuc)) {
@@ -344,6 +348,10 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
       await checkpoint();
     }
 
+    if (stoppedBy !== 'interrupted' && !(await modelDirExists(runPaths(run).best))) {
+      // No epoch validated yet (e.g. --max-iters with --val-every): the current model is the best known.
+      await saveModel(run, preset, model, { epoch: epoch + 1, iteration, valAuc: null, date: new Date().toISOString() });
+    }
     const scoring =
       stoppedBy === 'interrupted' ? null : await finishScoring(run, opts, preset, createModelFrom(opts, preset, seed));
     return {

@@ -1,4 +1,4 @@
-/** Transpose, Concat, Slice, PadV2 on the native backend (region copies; float32). */
+/** Transpose, Concat, Slice, PadV2, SplitV on the native backend (region copies; float32). */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../native/addon.js';
@@ -74,5 +74,27 @@ export function layoutKernels(addon: NativeAddon): NativeKernel[] {
       return output(be, outShape, out);
     },
   };
-  return [transpose, concat, slice, pad];
+  const splitV: NativeKernel = {
+    kernelName: tf.SplitV,
+    run(args) {
+      const x = need(args, 'x');
+      if (!isF32(x) || x.shape.length === 0) return null;
+      const a = args.attrs as unknown as tf.SplitVAttrs;
+      const axis = tf.util.parseAxisParam(a.axis, x.shape)[0] as number;
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, a.numOrSizeSplits, axis);
+      const be = args.backend as MathBackendCPU;
+      const xs = f32(be, x);
+      const begin = new Array<number>(x.shape.length).fill(0);
+      const zeros = new Array<number>(x.shape.length).fill(0);
+      return sizes.map((s) => {
+        const shape = [...x.shape];
+        shape[axis] = s;
+        const out = new Float32Array(size(shape));
+        if (out.length > 0) addon.copyRegion(xs, x.shape, begin, out, shape, zeros, shape);
+        begin[axis]! += s;
+        return output(be, shape, out);
+      });
+    },
+  };
+  return [transpose, concat, slice, pad, splitV];
 }

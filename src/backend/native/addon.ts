@@ -18,6 +18,8 @@ export interface NativeInfo {
   threads: number;
   ompMaxThreads: number;
   cpuRuntime: string;
+  /** Large allocations served from the heap (see native/src/addon.cc). */
+  mallocTuned: boolean;
 }
 
 export interface NativeAddon {

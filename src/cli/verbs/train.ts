@@ -21,6 +21,7 @@ interface TrainCliOptions {
   resume?: boolean;
   maxIters?: number;
   selectBy: ScoreKind;
+  valEvery: number;
   progress: 'auto' | 'lines' | 'none';
 }
 
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed', parseIntOption('--seed', 0), 0)
     .option('--resume', 'continue the run in --out from its checkpoint')
     .option('--max-iters <n>', 'stop after N iterations in all (checkpointed; resume continues)', parseIntOption('--max-iters', 0))
+    .option('--val-every <k>', 'validate every k-th epoch', parseIntOption('--val-every', 1), 1)
     .addOption(new Option('--select-by <kind>', 'score kind whose validation AUC picks the best model').choices(SCORE_KINDS as string[]).default('discriminator'))
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'lines', 'none']).default('auto'));
   addBackendOption(cmd).action(async (o: TrainCliOptions) => {
@@ -71,6 +73,7 @@ export function register(program: Command): void {
         resume: o.resume,
         maxIters: o.maxIters,
         selectBy: o.selectBy,
+        valEvery: o.valEvery,
         progress: o.progress,
         signal: controller.signal,
       });
