@@ -2,7 +2,8 @@
  * `npm run bench:browser`: inference time per image in the browser app, in
  * headless Debian Chromium, at the zhanglab preset (128x128; random-init
  * weights: timing does not depend on training). For each backend asked for
- * (default: the page's own choice, then webgl and wasm forced), it loads the
+ * (default: the page's own choice, then webgl and wasm forced unless that
+ * was the page's choice), it loads the
  * exported model through the page, scores `--images` images one at a time
  * and reports the page's own timings (scores + reconstruction; Grad-CAM
  * heatmap separately), the first image (warm-up: shader compilation, wasm
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
     const results: BackendResult[] = [];
     try {
       for (const asked of backends) {
+        if (asked !== 'auto' && backends.includes('auto') && results.some((r) => r.asked === 'auto' && r.backend === asked)) continue;
         const page = await context.newPage();
         try {
           const backend = await openApp(page, server.url + (asked === 'auto' ? '' : `?backend=${asked}`));

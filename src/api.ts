@@ -64,11 +64,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let preset: Preset;
   if (opts.preset === undefined) {
     if (!stored) throw new SquidError('train: a preset is required (e.g. "digitanatomy" or "tiny")');
-    preset = stored.preset;
+    preset = structuredClone(stored.preset);
   } else {
     preset = typeof opts.preset === 'string' ? getPreset(opts.preset) : structuredClone(opts.preset);
   }
-  if (stored && opts.preset === undefined) preset = structuredClone(stored.preset);
   if (opts.epochs !== undefined) preset.train.epochs = opts.epochs;
   if (opts.batchSize !== undefined) {
     if (stored && stored.preset.train.batchSize !== opts.batchSize) {
@@ -89,7 +88,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     source,
     val,
     dataLabel: typeof data === 'string' ? data : source.description,
-    valLabel: typeof valArg === 'string' ? valArg : val ? 'in-memory set' : null,
+    valLabel: typeof valArg === 'string' ? valArg : null, // an in-memory set is not recorded (resume passes it again)
     createModel: createSquid,
     resume: opts.resume,
     maxIters: opts.maxIters,

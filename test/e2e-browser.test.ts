@@ -21,6 +21,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { useBackend } from '../src/backend/select.js';
 import { getPreset } from '../src/model/presets.js';
 import { createSquid } from '../src/model/squid.js';
@@ -51,6 +52,18 @@ if (skip) process.stdout.write(`# e2e-browser skipped: ${skip}\n`);
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+/** A colour gradient with a disc, RGB PNG of w x h. */
+async function writeColourPng(path: string, w: number, h: number): Promise<void> {
+  const rgb = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const disc = (x - w / 2) ** 2 + (y - h / 2) ** 2 < (h / 4) ** 2 ? 90 : 0;
+      rgb.set([Math.min(255, (x * 255) / w + disc), (y * 255) / h, 255 - (x * 255) / w], (y * w + x) * 3);
+    }
+  }
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path);
+}
+
 interface PageRun {
   backend: string;
   shown: PageScore[];
@@ -73,6 +86,9 @@ test('the browser app scores DigitAnatomy images as squid score does, without ne
   await saveGrayPng(normalPath, gen.normal(), size, size);
   await saveGrayPng(abnormalPath, gen.abnormal('zero').image, size, size);
   const images = [normalPath, abnormalPath];
+  // A third, colour image at another size: checks the browser's decode + resize against sharp.
+  const resizedPath = join(work, 'colour-150x120.png');
+  await writeColourPng(resizedPath, 150, 120);
 
   const made = await makeTinyExport(work, images);
   t.diagnostic(`model: ${made.how}; raw discriminator std over training images ${made.rawStd.toExponential(2)}`);
@@ -103,7 +119,7 @@ test('the browser app scores DigitAnatomy images as squid score does, without ne
     const backend = await openApp(page, server.url + query);
     const loadCount = requests.length;
     await loadModelInPage(page, exportFiles);
-    const shown = await scoreInPage(page, images);
+    const shown = (await scoreInPage(page, [...images, resizedPath])).filter((r) => r.file !== basename(resizedPath));
     return { backend, shown, requests, loadCount, errors, page };
   };
 
@@ -121,13 +137,35 @@ test('the browser app scores DigitAnatomy images as squid score does, without ne
   const csv = readFileSync(csvPath, 'utf8').trim().split(/\r?\n/);
   const header = (csv[0] ?? '').split(',');
   assert.deepEqual(header.slice(0, 5), ['file', 'width', 'height', 'anomaly_score', 'call']);
-  assert.equal(csv.length, 1 + images.length);
-  for (const line of csv.slice(1)) {
+  assert.equal(csv.length, 2 + images.length);
+  for (const line of csv.slice(1).filter((l) => !l.startsWith(basename(resizedPath)))) {
     const cells = line.split(',');
     const shown = auto.shown.find((x) => x.file === cells[0]);
     assert.ok(shown, `CSV row for a shown image: ${line}`);
     assert.equal(Number(cells[3]), shown.score);
   }
+  // The input the page fed the model (its input canvas, 8-bit) against the Node loader (sharp).
+  const inputs = await auto.page.$$eval('tr.result', (rows) =>
+    rows.map((tr) => {
+      const c = tr.querySelector('td.input canvas') as HTMLCanvasElement;
+      const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
+      return { file: (tr as HTMLElement).dataset.file ?? '', grey: Array.from(d.filter((_, i) => i % 4 === 0)) };
+    }),
+  );
+  for (const path of [...images, resizedPath]) {
+    const node = await loadImage(path, { size });
+    const page = inputs.find((x) => x.file === basename(path));
+    assert.ok(page && page.grey.length === node.length, `input canvas of ${path}`);
+    let max = 0;
+    for (let i = 0; i < node.length; i++) max = Math.max(max, Math.abs((page.grey[i] as number) - Math.round((node[i] as number) * 255)));
+    t.diagnostic(`page input vs sharp for ${basename(path)}: max difference ${max} levels`);
+    assert.ok(path === resizedPath ? max <= 3 : max === 0, `${basename(path)}: page input differs from sharp's by ${max} levels`);
+  }
+  // Scoring the same images again leaves no tensors behind.
+  const tensorsBefore = Number(await auto.page.getAttribute('#images-status', 'data-tensors'));
+  await scoreInPage(auto.page, [...images, resizedPath]);
+  const tensorsAfter = Number(await auto.page.getAttribute('#images-status', 'data-tensors'));
+  assert.ok(tensorsBefore > 0 && tensorsAfter === tensorsBefore, `tensors in the page: ${tensorsBefore} then ${tensorsAfter}`);
   const cpu = await runPage('?backend=cpu');
   assert.equal(cpu.backend, 'cpu');
 

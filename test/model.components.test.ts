@@ -21,6 +21,7 @@ import { gradCam } from '../src/model/gradCam.js';
 import { bceWithLogits, mse } from '../src/model/losses.js';
 import { positionCode } from '../src/model/positionCode.js';
 import { applyOverrides } from '../src/model/presetSchema.js';
+import { featureShapes } from '../src/model/summary.js';
 import { microPreset, images, maxAbsDiff } from './modelHarness.js';
 
 before(async () => {
@@ -90,6 +91,10 @@ test('encoder: per-patch skips, the first initialCombine re-assembled, bottlenec
     [2, 16, 16, 2],
     [8, 4, 4, 4],
   ]);
+  // `squid info` reports the same shapes (per image / per patch)
+  const info = featureShapes(preset).filter((f) => f.stage.startsWith('encoder'));
+  assert.deepEqual(info.map((f) => f.shape), [...skips, bottleneck].map((t) => t.shape.slice(1)));
+  assert.deepEqual(info.map((f) => f.layout), ['full image', 'per patch', 'per patch']);
   store.dispose();
 });
 

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/util/rng.js';
 import { assertRanNatively, compareBackends, nativeSkipReason, randomInput, type Input } from './nativeHarness.js';
@@ -100,4 +101,19 @@ test('native unary ops match tfjs-cpu, forward and gradients', { skip }, async (
   }
   assertRanNatively(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Rsqrt', 'Square',
     'Log1p', 'Elu', 'Relu6', 'Step', 'Reciprocal', 'Softplus', 'Sign', 'Expm1', 'ClipByValue'], 'unary');
+});
+
+test('the fused ReLU gradient equals tfjs\'s dy * step(x) on both backends', { skip }, async () => {
+  const rng = new Rng(260);
+  const x = randomInput(rng, [2, 33, 17, 5]);
+  x.data.forEach((_, k) => { if (k % 7 === 0) x.data[k] = 0; }); // ties at 0 get gradient 0, as step(0) = 0
+  const inputs = { x, dy: randomInput(rng, [2, 33, 17, 5]) };
+  const viaGrad = (t: Record<string, tf.Tensor>) => tf.grad((v: tf.Tensor) => tf.relu(v))(t.x as tf.Tensor, t.dy as tf.Tensor);
+  const reference = (t: Record<string, tf.Tensor>) => tf.mul(t.dy as tf.Tensor, tf.step(t.x as tf.Tensor));
+  await compareBackends('relu grad vs native', inputs, viaGrad, 0);
+  const { runOn } = await import('./nativeHarness.js');
+  const [ref] = await runOn('cpu', inputs, reference);
+  const [got] = await runOn('native', inputs, viaGrad);
+  assert.deepEqual(Array.from(got!.data), Array.from(ref!.data));
+  assertRanNatively(['SquidReluGrad'], 'relu grad');
 });

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../src/backend/select.js';
 import { Adam, cosineLr } from '../src/train/adam.js';
 import { ArraySource, mixSeed } from '../src/train/sources.js';
+import { formatLosses, lineProgress } from '../src/train/progress.js';
 
 await useBackend('cpu');
 
@@ -78,4 +79,17 @@ test('ArraySource: each epoch is a fresh permutation, reproducible from (seed, e
   assert.deepEqual(new ArraySource(pixels, 2, 7).batch(1, 2, 3), src.batch(1, 2, 3));
   assert.notDeepEqual(epochIds(1), e0);
   assert.notEqual(mixSeed(1, 2, 3), mixSeed(1, 3, 2));
+});
+
+test('lineProgress: plain lines with epoch, iteration, ETA and losses; the epoch summary', () => {
+  const out: string[] = [];
+  const p = lineProgress((s) => out.push(s));
+  p.startEpoch(1, 5, 0, 4);
+  p.update(1, { discriminator: 0.5 });
+  p.update(4, { discriminator: 1e-5, reconstruction: 0.25 });
+  p.endEpoch('epoch 2/5: done');
+  assert.equal(out.length, 2); // intermediate lines are at least 20 s apart; the last iteration always prints
+  assert.match(out[0] as string, /^epoch 2\/5 it 4\/4 \([\d.]+ s\/it, ETA 0 s\) discriminator 1\.00e-5 reconstruction 0\.2500\n$/);
+  assert.equal(out[1], 'epoch 2/5: done\n');
+  assert.equal(formatLosses({ a: 0 }), 'a 0.0000');
 });

@@ -96,7 +96,8 @@ async function openModel(files: File[]): Promise<void> {
   }
 }
 
-function addRow(r: Result): void {
+/** Appends the result's row; returns its input, reconstruction and overlay canvases (none for errors). */
+function addRow(r: Result): HTMLCanvasElement[] {
   const tr = document.createElement('tr');
   tr.className = 'result';
   tr.dataset.file = r.file;
@@ -115,7 +116,7 @@ function addRow(r: Result): void {
     td.textContent = r.error ?? 'not scored';
     tr.append(td);
     tbody.append(tr);
-    return;
+    return [];
   }
   const score = document.createElement('td');
   score.className = 'score';
@@ -144,7 +145,7 @@ function addRow(r: Result): void {
     tr.append(td);
   }
   tbody.append(tr);
-  return void cells;
+  return cells.map(([, c]) => c);
 }
 
 async function scoreFile(file: File): Promise<void> {
@@ -178,9 +179,7 @@ async function scoreFile(file: File): Promise<void> {
     r.input = out.input;
     r.heatmap = out.heatmap;
     results.push(r);
-    addRow(r);
-    const row = tbody.lastElementChild as HTMLTableRowElement;
-    const [inputC, reconC, overlayC] = Array.from(row.querySelectorAll('canvas'));
+    const [inputC, reconC, overlayC] = addRow(r);
     if (inputC && reconC && overlayC) {
       drawGrey(inputC, out.input);
       drawGrey(reconC, out.reconstruction);
@@ -217,6 +216,7 @@ function addImages(files: File[]): void {
         '.',
       'ready',
     );
+    imagesStatus.dataset.tensors = String(tf.memory().numTensors); // leak check for tests
     imagesStatus.dataset.busy = 'false';
     imagesStatus.dataset.count = String(results.length);
     csvButton.disabled = results.length === 0;

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <unordered_map>
 
 #include "common.h"
 
@@ -25,6 +27,7 @@ Plan plan(const std::vector<int64_t>& as, const std::vector<int64_t>& bs, const 
   std::vector<int64_t> ap(r, 1), bp(r, 1);
   std::copy(as.begin(), as.end(), ap.begin() + (r - as.size()));
   std::copy(bs.begin(), bs.end(), bp.begin() + (r - bs.size()));
+  require(r <= 16, "rank above 16 is not supported");
   Plan p;
   // classify and merge, skipping size-1 output dims
   std::vector<int64_t> d;
@@ -67,28 +70,45 @@ Plan plan(const std::vector<int64_t>& as, const std::vector<int64_t>& bs, const 
 constexpr int64_t kChunk = 16384;
 constexpr int64_t kParallelMin = 32768;
 
-// Runs body(aOff, bOff, outOff, n, strideA, strideB) over contiguous inner runs.
+// Runs body(aOff, bOff, outOff, n, strideA, strideB) over contiguous inner
+// runs. Short rows (e.g. a [C] bias over NHWC) are grouped so each task
+// covers ~kChunk elements; the row index advances as an odometer.
 template <class Body>
 void forEachRun(const Plan& p, Body body) {
-  size_t k = p.dims.size();
-  int64_t inner = p.dims[k - 1];
-  int64_t outer = p.total / std::max<int64_t>(inner, 1);
   if (p.total == 0) return;
-  int64_t chunks = (inner + kChunk - 1) / kChunk;
-  int64_t tasks = outer * chunks;
-  int64_t ia = p.sa[k - 1], ib = p.sb[k - 1];
+  const int k = static_cast<int>(p.dims.size());
+  const int64_t inner = p.dims[k - 1];
+  const int64_t outer = p.total / inner;
+  const int64_t ia = p.sa[k - 1], ib = p.sb[k - 1];
+  const int64_t chunks = (inner + kChunk - 1) / kChunk;         // pieces per row (long rows)
+  const int64_t rowsPer = std::max<int64_t>(1, kChunk / inner);  // rows per task (short rows)
+  const int64_t rowTasks = (outer + rowsPer - 1) / rowsPer;
+  const int64_t tasks = rowTasks * chunks;
 #pragma omp parallel for schedule(static) if (p.total >= kParallelMin)
   for (int64_t t = 0; t < tasks; ++t) {
-    int64_t o = t / chunks, c = t % chunks;
-    int64_t offA = 0, offB = 0, rem = o;
-    for (size_t i = k - 1; i-- > 0;) {
-      int64_t idx = rem % p.dims[i];
+    const int64_t rt = t / chunks, c = t % chunks;
+    const int64_t r0 = rt * rowsPer, r1 = std::min(outer, r0 + rowsPer);
+    // decode r0 into the outer odometer
+    int64_t idx[16];
+    int64_t offA = 0, offB = 0, rem = r0;
+    for (int i = k - 2; i >= 0; --i) {
+      idx[i] = rem % p.dims[i];
       rem /= p.dims[i];
-      offA += idx * p.sa[i];
-      offB += idx * p.sb[i];
+      offA += idx[i] * p.sa[i];
+      offB += idx[i] * p.sb[i];
     }
-    int64_t start = c * kChunk, n = std::min(kChunk, inner - start);
-    body(offA + start * ia, offB + start * ib, o * inner + start, n, ia, ib);
+    const int64_t start = c * kChunk, n = std::min(kChunk, inner - start);
+    for (int64_t r = r0; r < r1; ++r) {
+      body(offA + start * ia, offB + start * ib, r * inner + start, n, ia, ib);
+      for (int i = k - 2; i >= 0; --i) {  // advance the odometer by one row
+        offA += p.sa[i];
+        offB += p.sb[i];
+        if (++idx[i] < p.dims[i]) break;
+        offA -= p.sa[i] * p.dims[i];
+        offB -= p.sb[i] * p.dims[i];
+        idx[i] = 0;
+      }
+    }
   }
 }
 
@@ -210,6 +230,23 @@ enum Un {
   SOFTPLUS, SIGN, EXPM1, CLIP
 };
 
+// Transcendental functions through oneDNN's JIT eltwise primitive (vectorized exp/log).
+void eltwise(dnnl::algorithm alg, float alpha, const float* x, float* y, int64_t n) {
+  if (n == 0) return;
+  static std::unordered_map<std::string, dnnl::eltwise_forward> cache;
+  std::string key = std::to_string(static_cast<int>(alg)) + ":" + std::to_string(n) + ":" + std::to_string(alpha);
+  auto it = cache.find(key);
+  dnnl::memory::desc md({n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
+  if (it == cache.end()) {
+    if (cache.size() >= 1024) cache.clear();
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, md, alpha, 0.f);
+    it = cache.emplace(key, dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, engine()))).first;
+  }
+  dnnl::memory src(md, engine(), const_cast<float*>(x)), dst(md, engine(), y);
+  it->second.execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  stream().wait();
+}
+
 template <class F>
 void unaryLoop(const float* x, float* y, int64_t n, F f) {
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
@@ -228,12 +265,12 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   const float* X = x.data;
   float* Y = y.data;
   switch (op) {
-    case RELU: unaryLoop(X, Y, n, [](float v) { return v > 0.f ? v : (std::isnan(v) ? v : 0.f); }); break;
+    case RELU: unaryLoop(X, Y, n, [](float v) { return v <= 0.f ? 0.f : v; }); break;  // NaN stays NaN
     case LEAKY_RELU: unaryLoop(X, Y, n, [alpha](float v) { return v < 0.f ? alpha * v : v; }); break;
-    case SIGMOID: unaryLoop(X, Y, n, [](float v) { return 1.f / (1.f + std::exp(-v)); }); break;
-    case TANH: unaryLoop(X, Y, n, [](float v) { return std::tanh(v); }); break;
-    case EXP: unaryLoop(X, Y, n, [](float v) { return std::exp(v); }); break;
-    case LOG: unaryLoop(X, Y, n, [](float v) { return std::log(v); }); break;
+    case SIGMOID: eltwise(dnnl::algorithm::eltwise_logistic, 0.f, X, Y, n); break;
+    case TANH: eltwise(dnnl::algorithm::eltwise_tanh, 0.f, X, Y, n); break;
+    case EXP: eltwise(dnnl::algorithm::eltwise_exp, 0.f, X, Y, n); break;
+    case LOG: eltwise(dnnl::algorithm::eltwise_log, 0.f, X, Y, n); break;
     case NEG: unaryLoop(X, Y, n, [](float v) { return -v; }); break;
     case ABS: unaryLoop(X, Y, n, [](float v) { return std::fabs(v); }); break;
     case SQRT: unaryLoop(X, Y, n, [](float v) { return std::sqrt(v); }); break;
@@ -241,19 +278,32 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     case SQUARE: unaryLoop(X, Y, n, [](float v) { return v * v; }); break;
     case LOG1P: unaryLoop(X, Y, n, [](float v) { return std::log1p(v); }); break;
     case ELU: unaryLoop(X, Y, n, [](float v) { return v >= 0.f ? v : std::expm1(v); }); break;
-    case RELU6: unaryLoop(X, Y, n, [](float v) { return std::isnan(v) ? v : std::min(std::max(v, 0.f), 6.f); }); break;
-    case STEP: unaryLoop(X, Y, n, [alpha](float v) { return std::isnan(v) ? NAN : (v > 0.f ? 1.f : alpha); }); break;
+    case RELU6: unaryLoop(X, Y, n, [](float v) { return v <= 0.f ? 0.f : (v >= 6.f ? 6.f : v); }); break;
+    case STEP: unaryLoop(X, Y, n, [alpha](float v) { return v > 0.f ? 1.f : (v != v ? v : alpha); }); break;
     case RECIPROCAL: unaryLoop(X, Y, n, [](float v) { return 1.f / v; }); break;
     case SOFTPLUS:
       unaryLoop(X, Y, n, [](float v) { return v > 15.f ? v : (v < -15.f ? std::exp(v) : std::log1p(std::exp(v))); });
       break;
     case SIGN: unaryLoop(X, Y, n, [](float v) { return v > 0.f ? 1.f : (v < 0.f ? -1.f : 0.f); }); break;
     case EXPM1: unaryLoop(X, Y, n, [](float v) { return std::expm1(v); }); break;
-    case CLIP:
-      unaryLoop(X, Y, n, [alpha, beta](float v) { return std::isnan(v) ? v : std::min(std::max(v, alpha), beta); });
-      break;
+    case CLIP: unaryLoop(X, Y, n, [alpha, beta](float v) { return v < alpha ? alpha : (v > beta ? beta : v); }); break;
     default: throw ArgError("unknown unary op " + std::to_string(op));
   }
+  return info.Env().Undefined();
+}
+
+// reluGrad(dy, x, out): out = x > 0 ? dy : 0 (one pass; tfjs composes step + mul)
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  F32 dy = f32Arg(info, 0, "dy");
+  F32 x = f32Arg(info, 1, "x");
+  F32 o = f32Arg(info, 2, "out");
+  require(dy.length == x.length && o.length == x.length, "dy, x and out must have the same size");
+  int64_t n = static_cast<int64_t>(x.length);
+  const float* D = dy.data;
+  const float* X = x.data;
+  float* Y = o.data;
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) Y[i] = X[i] > 0.f ? D[i] : 0.f;
   return info.Env().Undefined();
 }
 
@@ -264,6 +314,7 @@ void registerElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("compare", wrap(env, "compare", Compare));
   exports.Set("select", wrap(env, "select", Select));
   exports.Set("unary", wrap(env, "unary", Unary));
+  exports.Set("reluGrad", wrap(env, "reluGrad", ReluGrad));
 }
 
 }  // namespace sq

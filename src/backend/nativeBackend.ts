@@ -16,6 +16,7 @@ import { matmulKernels } from './kernels/matmul.js';
 import { layoutKernels } from './kernels/layout.js';
 import { resizeKernels } from './kernels/resize.js';
 import { batchnormKernels } from './kernels/batchnorm.js';
+import { gradientKernels, installGradientOverrides, reluGradCpu, RELU_GRAD } from './kernels/gradients.js';
 import type { NativeKernel } from './kernels/types.js';
 
 export const NATIVE_BACKEND = 'native';
@@ -27,7 +28,7 @@ export class NativeBackend extends MathBackendCPU {}
 export function nativeKernels(addon: NativeAddon): NativeKernel[] {
   return [
     ...convKernels(addon), ...elementwiseKernels(addon), ...reduceKernels(addon), ...matmulKernels(addon),
-    ...layoutKernels(addon), ...resizeKernels(addon), ...batchnormKernels(addon),
+    ...layoutKernels(addon), ...resizeKernels(addon), ...batchnormKernels(addon), ...gradientKernels(addon),
   ];
 }
 
@@ -65,7 +66,9 @@ export async function registerNativeBackend(): Promise<BackendInfo> {
   const natives = new Map(
     nativeKernels(addon).filter((k) => !only || only.includes(k.kernelName)).map((k) => [k.kernelName, k]),
   );
-  const cpuByName = new Map(cpuKernels.map((k) => [k.kernelName, k]));
+  // our fused kernels get JavaScript versions on cpu (fallback and test reference)
+  if (!tf.getKernel(RELU_GRAD, 'cpu')) tf.registerKernel({ kernelName: RELU_GRAD, backendName: 'cpu', kernelFunc: reluGradCpu });
+  const cpuByName = new Map([...cpuKernels, tf.getKernel(RELU_GRAD, 'cpu')!].map((k) => [k.kernelName, k]));
   if (!tf.findBackendFactory(NATIVE_BACKEND)) {
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 1);
   }
@@ -94,6 +97,7 @@ export async function registerNativeBackend(): Promise<BackendInfo> {
       disposeFunc: cpu?.disposeFunc,
     });
   }
+  installGradientOverrides();
   nativeNames = [...natives.keys()].sort();
   registered = { name: NATIVE_BACKEND, threads: info.threads, onednnVersion: info.onednn };
   return registered;

@@ -45,6 +45,8 @@ export interface NativeAddon {
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** out = op(x); op: UNARY_OPS; alpha/beta: leaky slope, step value, clip bounds. */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
+  /** out = x > 0 ? dy : 0 */
+  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
   /** Reduces over axes (sorted, non-negative); false when the axis pattern is not one contiguous block. */
   reduce(op: number, x: Float32Array, shape: number[], axes: number[], out: Float32Array): boolean;
   /** c = act(op(a) x op(b) + bias); a [batchA,M,K] (transposed: [batchA,K,M]), b [batchB,K,N] (or [batchB,N,K]). */

@@ -1,4 +1,4 @@
-/** `squid doctor`: which backend runs, with how many threads, and why not native. */
+/** `squid doctor`: which backend runs, with how many threads, the oneDNN version, and why not native. */
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
@@ -9,12 +9,18 @@ export function register(program: Command): void {
     program.command('doctor').description('print the compute backend, its threads, the oneDNN version and any load failure'),
   ).action(async (opts: { backend: string }) => {
     const info = await useBackend(parseBackendChoice(opts.backend), { quiet: true });
+    let kernels = 'none (every kernel is tfjs-cpu JavaScript)';
+    if (info.name === 'native') {
+      const nb = await import('../../backend/nativeBackend.js');
+      kernels = `${nb.nativeKernelNames().length} native (${nb.nativeKernelNames().join(', ')}); the rest tfjs-cpu`;
+    }
     const lines = [
       `backend: ${info.name}`,
       `tfjs-core: ${tf.version_core}`,
-      `threads: ${info.threads ?? 'n/a (JavaScript, single thread)'}`,
+      `threads: ${info.threads ?? 'n/a (JavaScript, single thread)'}${info.threads ? ' (OpenMP; set SQUID_THREADS to change)' : ''}`,
       `oneDNN: ${info.onednnVersion ?? 'not loaded'}`,
-      `native: ${info.fallbackReason ? `unavailable: ${info.fallbackReason}` : info.name === 'cpu' ? 'not requested' : 'ok'}`,
+      `kernels: ${kernels}`,
+      `native: ${info.fallbackReason ? `unavailable: ${info.fallbackReason}` : info.name === 'cpu' ? 'not requested (--backend cpu)' : 'ok'}`,
       `node: ${process.version}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');

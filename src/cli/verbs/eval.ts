@@ -42,8 +42,11 @@ export function register(program: Command): void {
     const lines = [
       `${m.counts.total} images (${m.counts.normal} normal, ${m.counts.abnormal} abnormal)`,
       `AUC ${o.score}: ${m.auc.toFixed(4)} [${m.auc_ci.low.toFixed(3)}, ${m.auc_ci.high.toFixed(3)}]`,
-      ...Object.entries(m.extra_scores ?? {}).map(([k, v]) => `AUC ${k}: ${v.auc.toFixed(4)} [${v.auc_ci.low.toFixed(3)}, ${v.auc_ci.high.toFixed(3)}]`),
       ...Object.entries(m.per_type_auc ?? {}).map(([t, v]) => `  ${o.score} AUC ${t}: ${v.auc.toFixed(4)} (n=${v.n})`),
+      ...Object.entries(m.extra_scores ?? {}).flatMap(([k, v]) => [
+        `AUC ${k}: ${v.auc.toFixed(4)} [${v.auc_ci.low.toFixed(3)}, ${v.auc_ci.high.toFixed(3)}]`,
+        ...Object.entries(v.per_type_auc ?? {}).map(([t, x]) => `  ${k} AUC ${t}: ${x.auc.toFixed(4)} (n=${x.n})`),
+      ]),
       `threshold ${m.threshold.value.toFixed(4)} (${m.threshold.policy}): accuracy ${m.metrics.accuracy.toFixed(4)}, F1 ${m.metrics.f1.toFixed(4)}`,
       `report: ${r.files.reportHtml}`,
     ];

@@ -33,7 +33,10 @@ export function register(program: Command): void {
     .option('--preset <name>', 'zhanglab, chexpert, digitanatomy or tiny (default: the run\'s when resuming)')
     .option('--config <file>', 'JSON file of preset overrides')
     .requiredOption('--out <run>', 'run folder (config.json, log.jsonl, checkpoint/, best/, scoring.json)')
-    .option('--val <dir>', 'labelled validation folder (or "digitanatomy"): AUC every epoch, the best model kept')
+    .option(
+      '--val <dir>',
+      'labelled validation folder, "digitanatomy" (a generated set: the default with --data digitanatomy), or "none": AUC every epoch, the best model kept',
+    )
     .option('--epochs <n>', 'epochs (default: the preset\'s)', parseIntOption('--epochs', 1))
     .option('--batch-size <n>', 'batch size (default: the preset\'s)', parseIntOption('--batch-size', 1))
     .option('--seed <n>', 'random seed', parseIntOption('--seed', 0), 0)
@@ -54,6 +57,8 @@ export function register(program: Command): void {
       );
     }
     if (stored) preset = undefined; // the stored preset (with its training settings) continues
+    let val: string | null | undefined = o.val === 'none' ? null : o.val;
+    if (!stored && val === undefined && o.data === 'digitanatomy') val = 'digitanatomy';
     const controller = new AbortController();
     const onSigint = () => {
       if (controller.signal.aborted) process.exit(130);
@@ -66,7 +71,7 @@ export function register(program: Command): void {
         data: o.data,
         preset,
         out: o.out,
-        val: o.val,
+        val,
         epochs: o.epochs,
         batchSize: o.batchSize,
         seed: stored ? undefined : o.seed,

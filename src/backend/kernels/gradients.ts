@@ -1,0 +1,67 @@
+/**
+ * Fused gradient kernels of the native backend and the gradient overrides
+ * that use them. The math is unchanged: tfjs computes ReLU's gradient as
+ * dy * cast(step(x)) (two full passes and two tensors); the native
+ * 'SquidReluGrad' kernel does x > 0 ? dy : 0 in one. On any other backend
+ * the override computes exactly tfjs's expression.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from '../native/addon.js';
+import { f32, isF32, output, size } from '../native/storage.js';
+import { need, type NativeKernel } from './types.js';
+
+export const RELU_GRAD = 'SquidReluGrad';
+
+export function gradientKernels(addon: NativeAddon): NativeKernel[] {
+  return [
+    {
+      kernelName: RELU_GRAD,
+      run(args) {
+        const dy = need(args, 'dy');
+        const x = need(args, 'x');
+        if (!isF32(dy) || !isF32(x) || !tf.util.arraysEqual(dy.shape, x.shape)) return null;
+        const be = args.backend as MathBackendCPU;
+        const out = new Float32Array(size(x.shape));
+        addon.reluGrad(f32(be, dy), f32(be, x), out);
+        return output(be, [...x.shape], out);
+      },
+    },
+  ];
+}
+
+/** JavaScript version of SquidReluGrad (the native kernel's fallback, and its reference in tests). */
+export function reluGradCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const dy = need(args, 'dy');
+  const x = need(args, 'x');
+  const be = args.backend as MathBackendCPU;
+  const d = be.data.get(dy.dataId).values as Float32Array;
+  const v = be.data.get(x.dataId).values as Float32Array;
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = (v[i] as number) > 0 ? (d[i] as number) : 0;
+  return be.makeTensorInfo([...x.shape], 'float32', out);
+}
+
+let installed = false;
+
+/** Replaces ReLU's gradient with one that runs SquidReluGrad where the active backend has it. */
+export function installGradientOverrides(): void {
+  if (installed) return;
+  installed = true;
+  tf.registerGradient({
+    kernelName: tf.Relu,
+    inputsToSave: ['x'],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const g = dy as tf.Tensor;
+      const [x] = saved as [tf.Tensor];
+      return {
+        x: () => {
+          if (x.dtype === 'float32' && g.dtype === 'float32' && tf.getKernel(RELU_GRAD, tf.getBackend())) {
+            return tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor;
+          }
+          return tf.mul(g, tf.cast(tf.step(x), 'float32'));
+        },
+      };
+    },
+  });
+}
