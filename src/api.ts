@@ -5,6 +5,7 @@
  *   const { score, anomalous } = await detector.score(pixels);
  * createSquid(preset, { seed }) builds an untrained model.
  */
+import { createRequire } from 'node:module';
 import type { Preset } from './model/presets.js';
 import { getPreset } from './model/presets.js';
 import { createSquid } from './model/squid.js';
@@ -24,7 +25,15 @@ export { createSquid };
 export { Detector, type DetectorOptions, type ImageScore, type HeatmapKind } from './score/detector.js';
 export type { TrainResult } from './train/trainer.js';
 
-export const SQUID_TS_VERSION = '0.1.0';
+/** The package version (from package.json), recorded in config.json. */
+export const SQUID_TS_VERSION: string = (() => {
+  try {
+    const pkg = createRequire(import.meta.url)('../../package.json') as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
 
 export interface TrainOptions {
   /** A folder of normal images, "digitanatomy" (fresh generated images), or a BatchSource. */

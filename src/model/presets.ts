@@ -159,7 +159,7 @@ const ZHANGLAB_MODEL: ModelConfig = {
 const ZHANGLAB_TRAIN: TrainConfig = {
   batchSize: 16,
   epochs: 200,
-  imagesPerEpoch: 0,
+  imagesPerEpoch: 0, // not generated data: an epoch is one pass over the folder
   nCritic: 2,
   generatorLr: 1e-4,
   discriminatorLr: 1e-4,
