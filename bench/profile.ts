@@ -19,7 +19,7 @@ export interface KernelRow {
 export async function profileIteration(
   run: () => void,
   byShape = false,
-): Promise<{ wallMs: number; kernelMs: number; rows: KernelRow[] }> {
+): Promise<{ wallMs: number; kernelMs: number; peakMb: number; rows: KernelRow[] }> {
   const t0 = performance.now();
   const info = await tf.profile(() => {
     run();
@@ -38,12 +38,13 @@ export async function profileIteration(
   const rows = [...by.entries()]
     .map(([kernel, e]) => ({ kernel, calls: e.calls, ms: e.ms, share: e.ms / Math.max(kernelMs, 1e-9) }))
     .sort((a, b) => b.ms - a.ms);
-  return { wallMs, kernelMs, rows };
+  return { wallMs, kernelMs, peakMb: info.peakBytes / 2 ** 20, rows };
 }
 
-export function formatProfile(p: { wallMs: number; kernelMs: number; rows: KernelRow[] }, top = 40): string {
+export function formatProfile(p: { wallMs: number; kernelMs: number; peakMb: number; rows: KernelRow[] }, top = 40): string {
   const lines = [
-    `wall ${p.wallMs.toFixed(0)} ms under tf.profile; kernels ${p.kernelMs.toFixed(0)} ms`,
+    `wall ${p.wallMs.toFixed(0)} ms under tf.profile; kernels ${p.kernelMs.toFixed(0)} ms; peak live tensor memory ${p.peakMb.toFixed(0)} MB; ` +
+      `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
     '| kernel | calls | ms | share |',
     '| --- | ---: | ---: | ---: |',
   ];
@@ -60,16 +61,17 @@ async function main(): Promise<void> {
   const batch = argValue('--batch');
   const warmup = Number(argValue('--warmup') ?? '1');
   const w = await makeWorkload(preset, { batch: batch ? Number(batch) : undefined, synthetic: hasFlag('--synthetic') });
-  for (let i = 0; i < warmup; i++) w.trainIteration();
+  const step = argValue('--mode') === 'infer' ? () => w.inferImage() : () => w.trainIteration();
+  for (let i = 0; i < warmup; i++) step();
   const t0 = performance.now();
-  w.trainIteration();
-  const plainMs = performance.now() - t0;
-  const p = await profileIteration(() => w.trainIteration(), hasFlag('--by-shape'));
+  if (!hasFlag('--no-plain')) step();
+  const plainMs = hasFlag('--no-plain') ? NaN : performance.now() - t0;
+  const p = await profileIteration(step, hasFlag('--by-shape'));
   w.dispose();
   if (hasFlag('--json')) {
     process.stdout.write(JSON.stringify({ preset, backend: info.name, workload: w.kind, plainMs, ...p }, null, 2) + '\n');
   } else {
-    process.stdout.write(`profile: ${preset} (${w.kind} workload) training iteration on ${info.name}; ` +
+    process.stdout.write(`profile: ${preset} (${w.kind} workload) ${argValue('--mode') === 'infer' ? 'inference per image' : 'training iteration'} on ${info.name}; ` +
       `plain iteration ${plainMs.toFixed(0)} ms\n${formatProfile(p)}\n`);
   }
 }

@@ -59,8 +59,8 @@ export function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
-/** Asserts max |a - b| <= rtol * max |b| (tiny floor for all-zero references). */
-export function assertClose(actual: Float32Array, expected: Float32Array, rtol: number, label: string): number {
+/** Asserts max |a - b| <= rtol * max |b| + atol (tiny floor for all-zero references). */
+export function assertClose(actual: Float32Array, expected: Float32Array, rtol: number, label: string, atol = 0): number {
   assert.equal(actual.length, expected.length, `${label}: length`);
   let err = 0;
   for (let i = 0; i < actual.length; i++) {
@@ -68,7 +68,7 @@ export function assertClose(actual: Float32Array, expected: Float32Array, rtol: 
     if (!(d <= err)) err = Number.isNaN(d) ? Infinity : d;
   }
   const scale = Math.max(maxAbs(expected), 1e-6);
-  assert.ok(err <= rtol * scale, `${label}: max abs error ${err.toExponential(3)} > ${rtol} x ${scale.toExponential(3)}`);
+  assert.ok(err <= rtol * scale + atol, `${label}: max abs error ${err.toExponential(3)} > ${rtol} x ${scale.toExponential(3)} + ${atol}`);
   return err / scale;
 }
 

@@ -61,6 +61,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sq::registerLayout(env, exports);
   sq::registerResize(env, exports);
   sq::registerBatchnorm(env, exports);
+  sq::registerOptim(env, exports);
   return exports;
 }
 

@@ -55,5 +55,6 @@ void registerMatmul(Napi::Env env, Napi::Object exports);
 void registerLayout(Napi::Env env, Napi::Object exports);
 void registerResize(Napi::Env env, Napi::Object exports);
 void registerBatchnorm(Napi::Env env, Napi::Object exports);
+void registerOptim(Napi::Env env, Napi::Object exports);
 
 }  // namespace sq

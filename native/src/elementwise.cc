@@ -266,7 +266,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   float* Y = y.data;
   switch (op) {
     case RELU: unaryLoop(X, Y, n, [](float v) { return v <= 0.f ? 0.f : v; }); break;  // NaN stays NaN
-    case LEAKY_RELU: unaryLoop(X, Y, n, [alpha](float v) { return v < 0.f ? alpha * v : v; }); break;
+    case LEAKY_RELU:  // branch-free so it vectorizes; NaN stays NaN
+      unaryLoop(X, Y, n, [alpha](float v) { return std::max(v, 0.f) + alpha * std::min(v, 0.f); });
+      break;
     case SIGMOID: eltwise(dnnl::algorithm::eltwise_logistic, 0.f, X, Y, n); break;
     case TANH: eltwise(dnnl::algorithm::eltwise_tanh, 0.f, X, Y, n); break;
     case EXP: eltwise(dnnl::algorithm::eltwise_exp, 0.f, X, Y, n); break;
@@ -279,7 +281,12 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     case LOG1P: unaryLoop(X, Y, n, [](float v) { return std::log1p(v); }); break;
     case ELU: unaryLoop(X, Y, n, [](float v) { return v >= 0.f ? v : std::expm1(v); }); break;
     case RELU6: unaryLoop(X, Y, n, [](float v) { return v <= 0.f ? 0.f : (v >= 6.f ? 6.f : v); }); break;
-    case STEP: unaryLoop(X, Y, n, [alpha](float v) { return v > 0.f ? 1.f : (v != v ? v : alpha); }); break;
+    case STEP:
+      unaryLoop(X, Y, n, [alpha](float v) {
+        const float r = v > 0.f ? 1.f : alpha;
+        return v != v ? v : r;
+      });
+      break;
     case RECIPROCAL: unaryLoop(X, Y, n, [](float v) { return 1.f / v; }); break;
     case SOFTPLUS:
       unaryLoop(X, Y, n, [](float v) { return v > 15.f ? v : (v < -15.f ? std::exp(v) : std::log1p(std::exp(v))); });
@@ -303,7 +310,10 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   const float* X = x.data;
   float* Y = o.data;
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) Y[i] = X[i] > 0.f ? D[i] : 0.f;
+  for (int64_t i = 0; i < n; ++i) {  // both loads unconditional so the select vectorizes
+    const float d = D[i], v = X[i];
+    Y[i] = v > 0.f ? d : 0.f;
+  }
   return info.Env().Undefined();
 }
 

@@ -5,10 +5,13 @@
  *   gradient of a half-pixel resize (PyTorch's align_corners=False, the
  *   model's up blocks) is not the adjoint of the forward. Replaced by the
  *   exact adjoint (test/native.resize.test.ts checks <dy, R x> = <R^T dy, x>).
+ * - The fused kernels of src/backend/ops (Adam step, batch-norm moments
+ *   and backward) get JavaScript versions on cpu.
  * Browser-safe (no Node imports).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { correctedResizeBilinearGrad } from './kernels/resize.js';
+import { installCpuFusedKernels } from './ops/cpuKernels.js';
 
 let installed = false;
 
@@ -17,4 +20,5 @@ export function installCpuFixes(): void {
   installed = true;
   if (tf.getKernel(tf.ResizeBilinearGrad, 'cpu')) tf.unregisterKernel(tf.ResizeBilinearGrad, 'cpu');
   tf.registerKernel({ kernelName: tf.ResizeBilinearGrad, backendName: 'cpu', kernelFunc: correctedResizeBilinearGrad });
+  installCpuFusedKernels();
 }

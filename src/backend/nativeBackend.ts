@@ -8,7 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendInfo } from './select.js';
+import { installLeanBackprop } from './leanBackprop.js';
 import { loadAddon, type NativeAddon } from './native/addon.js';
+import { hold, isPooled, release } from './native/storage.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { reduceKernels } from './kernels/reduce.js';
@@ -16,19 +18,48 @@ import { matmulKernels } from './kernels/matmul.js';
 import { layoutKernels } from './kernels/layout.js';
 import { resizeKernels } from './kernels/resize.js';
 import { batchnormKernels } from './kernels/batchnorm.js';
+import { fusedKernels } from './kernels/fused.js';
 import { gradientKernels, installGradientOverrides, reluGradCpu, RELU_GRAD } from './kernels/gradients.js';
 import type { NativeKernel } from './kernels/types.js';
 
 export const NATIVE_BACKEND = 'native';
 
-/** The CPU backend under another name: tensors it stores are shared with the native kernels. */
-export class NativeBackend extends MathBackendCPU {}
+/**
+ * The CPU backend under another name: tensors it stores are shared with the
+ * native kernels. It tracks which tensors hold recycled output buffers
+ * (native/storage.ts) so a buffer is reused only when no tensor holds it.
+ */
+export class NativeBackend extends MathBackendCPU {
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
+    hold(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: tf.DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    hold(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  /** Copies recycled buffers, so arrays from dataSync() stay valid after dispose. */
+  override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+    const v = super.readSync(dataId);
+    return isPooled(v) ? v.slice() : v;
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) release(values);
+    return released;
+  }
+}
 
 /** All native kernels, by family. */
 export function nativeKernels(addon: NativeAddon): NativeKernel[] {
   return [
     ...convKernels(addon), ...elementwiseKernels(addon), ...reduceKernels(addon), ...matmulKernels(addon),
     ...layoutKernels(addon), ...resizeKernels(addon), ...batchnormKernels(addon), ...gradientKernels(addon),
+    ...fusedKernels(addon),
   ];
 }
 
@@ -98,6 +129,7 @@ export async function registerNativeBackend(): Promise<BackendInfo> {
     });
   }
   installGradientOverrides();
+  installLeanBackprop();
   nativeNames = [...natives.keys()].sort();
   registered = { name: NATIVE_BACKEND, threads: info.threads, onednnVersion: info.onednn };
   return registered;

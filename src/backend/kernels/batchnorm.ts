@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../native/addon.js';
-import { f32, isF32, output, size } from '../native/storage.js';
+import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { maybe, need, type NativeKernel } from './types.js';
 
 export function batchnormKernels(addon: NativeAddon): NativeKernel[] {
@@ -19,7 +19,7 @@ export function batchnormKernels(addon: NativeAddon): NativeKernel[] {
         if (size(mean.shape) === 0 || size(variance.shape) === 0) return null;
         const eps = (args.attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
         const be = args.backend as MathBackendCPU;
-        const out = new Float32Array(size(x.shape));
+        const out = alloc(size(x.shape));
         addon.batchNorm(
           f32(be, x), f32(be, mean), f32(be, variance), offset ? f32(be, offset) : null, scale ? f32(be, scale) : null, eps, out,
         );
@@ -37,7 +37,7 @@ export function batchnormKernels(addon: NativeAddon): NativeKernel[] {
         const cols = logits.shape[rank - 1]!;
         if (cols < 1) return null;
         const be = args.backend as MathBackendCPU;
-        const out = new Float32Array(size(logits.shape));
+        const out = alloc(size(logits.shape));
         addon.softmax(f32(be, logits), out.length / cols, cols, out);
         return output(be, [...logits.shape], out);
       },

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { ACTIVATION_CODES, type ConvParams, type NativeAddon, type Shape4 } from '../native/addon.js';
-import { f32, isF32, output, size } from '../native/storage.js';
+import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { maybe, need, type NativeKernel } from './types.js';
 
 type Pad = tf.Conv2DAttrs['pad'];
@@ -45,7 +45,7 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
       if (!c) return null;
       const be = backend as MathBackendCPU;
       const outShape = c.info.outShape;
-      const y = new Float32Array(size(outShape));
+      const y = alloc(size(outShape));
       addon.conv2d(f32(be, x), x.shape as Shape4, f32(be, filter), filter.shape as Shape4, null, y, outShape, c.params, 0, 0);
       return output(be, outShape, y);
     },
@@ -69,7 +69,7 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
       if (bias && (!isF32(bias) || size(bias.shape) !== outC || bias.shape.slice(0, -1).some((d) => d !== 1))) return null;
       const be = backend as MathBackendCPU;
       const outShape = c.info.outShape;
-      const y = new Float32Array(size(outShape));
+      const y = alloc(size(outShape));
       addon.conv2d(
         f32(be, x), x.shape as Shape4, f32(be, filter), filter.shape as Shape4, bias ? f32(be, bias) : null,
         y, outShape, c.params, act, a.leakyreluAlpha ?? 0.2,
@@ -89,7 +89,7 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
       const c = convInfo(a.inputShape, filter.shape, a.strides, 1, a.pad, a.dimRoundingMode);
       if (!c || c.info.outHeight !== dy.shape[1] || c.info.outWidth !== dy.shape[2]) return null;
       const be = backend as MathBackendCPU;
-      const dx = new Float32Array(size(a.inputShape));
+      const dx = alloc(size(a.inputShape));
       addon.conv2dBackpropInput(
         f32(be, dy), dy.shape as Shape4, f32(be, filter), filter.shape as Shape4, dx, [...a.inputShape], c.params,
       );
@@ -108,7 +108,7 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
       const c = convInfo(x.shape, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
       if (!c || c.info.outHeight !== dy.shape[1] || c.info.outWidth !== dy.shape[2]) return null;
       const be = backend as MathBackendCPU;
-      const dw = new Float32Array(size(a.filterShape));
+      const dw = alloc(size(a.filterShape));
       addon.conv2dBackpropFilter(
         f32(be, x), x.shape as Shape4, f32(be, dy), dy.shape as Shape4, dw, [...a.filterShape], c.params,
       );

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { BINARY_OPS, COMPARE_OPS, UNARY_OPS, type NativeAddon } from '../native/addon.js';
-import { f32, isF32, output, size } from '../native/storage.js';
+import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { need, type KernelArgs, type NativeKernel } from './types.js';
 
 function binaryKernel(addon: NativeAddon, kernelName: string, op: number): NativeKernel {
@@ -19,7 +19,7 @@ function binaryKernel(addon: NativeAddon, kernelName: string, op: number): Nativ
       if (!isF32(a) || !isF32(b)) return null;
       const be = args.backend as MathBackendCPU;
       const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      const out = new Float32Array(size(outShape));
+      const out = alloc(size(outShape));
       addon.binary(op, f32(be, a), a.shape, f32(be, b), b.shape, out, outShape);
       return output(be, outShape, out);
     },
@@ -52,7 +52,7 @@ function unaryKernel(addon: NativeAddon, kernelName: string, op: number, params?
       if (!isF32(x)) return null;
       const be = args.backend as MathBackendCPU;
       const [alpha, beta] = params ? params((args.attrs ?? {}) as Record<string, unknown>) : [0, 0];
-      const out = new Float32Array(size(x.shape));
+      const out = alloc(size(x.shape));
       addon.unary(op, f32(be, x), out, alpha, beta);
       return output(be, [...x.shape], out);
     },
@@ -73,8 +73,10 @@ export function elementwiseKernels(addon: NativeAddon): NativeKernel[] {
       const shape = (ts[0] as tf.TensorInfo).shape;
       if (!ts.every((t) => tf.util.arraysEqual(t.shape, shape))) return null;
       const be = args.backend as MathBackendCPU;
-      const out = f32(be, ts[0] as tf.TensorInfo).slice();
-      for (const t of ts.slice(1)) addon.binary(B.add, out, shape, f32(be, t), shape, out, shape);
+      const out = alloc(size(shape));
+      addon.binary(B.add, f32(be, ts[0] as tf.TensorInfo), shape, f32(be, ts[1] ?? ts[0] as tf.TensorInfo), shape, out, shape);
+      if (ts.length === 1) out.set(f32(be, ts[0] as tf.TensorInfo));
+      for (const t of ts.slice(2)) addon.binary(B.add, out, shape, f32(be, t), shape, out, shape);
       return output(be, [...shape], out);
     },
   };

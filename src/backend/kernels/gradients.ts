@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../native/addon.js';
-import { f32, isF32, output, size } from '../native/storage.js';
+import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { need, type NativeKernel } from './types.js';
 
 export const RELU_GRAD = 'SquidReluGrad';
@@ -22,7 +22,7 @@ export function gradientKernels(addon: NativeAddon): NativeKernel[] {
         const x = need(args, 'x');
         if (!isF32(dy) || !isF32(x) || !tf.util.arraysEqual(dy.shape, x.shape)) return null;
         const be = args.backend as MathBackendCPU;
-        const out = new Float32Array(size(x.shape));
+        const out = alloc(size(x.shape));
         addon.reluGrad(f32(be, dy), f32(be, x), out);
         return output(be, [...x.shape], out);
       },

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../native/addon.js';
-import { f32, isF32, output, size } from '../native/storage.js';
+import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { need, type NativeKernel } from './types.js';
 
 export function layoutKernels(addon: NativeAddon): NativeKernel[] {
@@ -14,7 +14,7 @@ export function layoutKernels(addon: NativeAddon): NativeKernel[] {
       const perm = (args.attrs as { perm: number[] }).perm;
       const be = args.backend as MathBackendCPU;
       const outShape = perm.map((p) => x.shape[p] as number);
-      const out = new Float32Array(size(x.shape));
+      const out = alloc(size(x.shape));
       addon.transpose(f32(be, x), x.shape, [...perm], out);
       return output(be, outShape, out);
     },
@@ -30,7 +30,7 @@ export function layoutKernels(addon: NativeAddon): NativeKernel[] {
       const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, first.shape)[0] as number;
       const outShape = tf.backend_util.computeOutShape(ts.map((t) => t.shape), axis);
       const be = args.backend as MathBackendCPU;
-      const out = new Float32Array(size(outShape));
+      const out = alloc(size(outShape));
       let offset = 0;
       for (const t of ts) {
         if (size(t.shape) > 0) {
@@ -52,7 +52,7 @@ export function layoutKernels(addon: NativeAddon): NativeKernel[] {
       const [begin, sz] = tf.slice_util.parseSliceParams(x, a.begin, a.size) as [number[], number[]];
       tf.slice_util.assertParamsValid(x, begin, sz);
       const be = args.backend as MathBackendCPU;
-      const out = new Float32Array(size(sz));
+      const out = alloc(size(sz));
       if (out.length > 0) addon.copyRegion(f32(be, x), x.shape, begin, out, sz, new Array<number>(sz.length).fill(0), sz);
       return output(be, sz, out);
     },
@@ -66,8 +66,8 @@ export function layoutKernels(addon: NativeAddon): NativeKernel[] {
       if (a.paddings.some(([lo, hi]) => lo < 0 || hi < 0)) return null;
       const outShape = x.shape.map((d, i) => d + (a.paddings[i]?.[0] ?? 0) + (a.paddings[i]?.[1] ?? 0));
       const be = args.backend as MathBackendCPU;
-      const out = new Float32Array(size(outShape));
-      if (a.constantValue !== 0) addon.fill(out, a.constantValue);
+      const out = alloc(size(outShape));
+      addon.fill(out, a.constantValue); // out is uninitialized
       if (size(x.shape) > 0) {
         addon.copyRegion(f32(be, x), x.shape, new Array<number>(x.shape.length).fill(0), out, outShape, a.paddings.map((p) => p[0]), x.shape);
       }
@@ -89,7 +89,7 @@ export function layoutKernels(addon: NativeAddon): NativeKernel[] {
       return sizes.map((s) => {
         const shape = [...x.shape];
         shape[axis] = s;
-        const out = new Float32Array(size(shape));
+        const out = alloc(size(shape));
         if (out.length > 0) addon.copyRegion(xs, x.shape, begin, out, shape, zeros, shape);
         begin[axis]! += s;
         return output(be, shape, out);

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { ACTIVATION_CODES, type NativeAddon } from '../native/addon.js';
-import { f32, isF32, output, size } from '../native/storage.js';
+import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { maybe, need, type KernelArgs, type NativeKernel } from './types.js';
 
 function run(addon: NativeAddon, args: KernelArgs, fused: boolean): tf.TensorInfo | null {
@@ -38,7 +38,7 @@ function run(addon: NativeAddon, args: KernelArgs, fused: boolean): tf.TensorInf
   if (bias && (!isF32(bias) || size(bias.shape) !== N || bias.shape.slice(0, -1).some((d) => d !== 1))) return null;
   const be = args.backend as MathBackendCPU;
   const outShape = [...outBatch, M, N];
-  const c = new Float32Array(size(outShape));
+  const c = alloc(size(outShape));
   addon.matmul(f32(be, a), ba, f32(be, b), bb, c, [M, K, N], ta, tb, bias ? f32(be, bias) : null, act, attrs.leakyreluAlpha ?? 0.2);
   return output(be, outShape, c);
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { REDUCE_OPS, type NativeAddon } from '../native/addon.js';
-import { f32, isF32, output, size } from '../native/storage.js';
+import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { need, type NativeKernel } from './types.js';
 
 function reduceKernel(addon: NativeAddon, kernelName: string, op: number, axisAttr: string): NativeKernel {
@@ -22,7 +22,7 @@ function reduceKernel(addon: NativeAddon, kernelName: string, op: number, axisAt
       const outShape = keepDims
         ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
         : x.shape.filter((_, i) => !axes.includes(i));
-      const out = new Float32Array(size(outShape));
+      const out = alloc(size(outShape));
       if (!addon.reduce(op, f32(be, x), x.shape, axes, out)) return null;
       return output(be, outShape, out);
     },

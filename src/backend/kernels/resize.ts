@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon, Shape4 } from '../native/addon.js';
-import { f32, isF32, output, size } from '../native/storage.js';
+import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { need, type KernelArgs, type NativeKernel } from './types.js';
 
 interface Flags {
@@ -35,7 +35,7 @@ export function resizeKernels(addon: NativeAddon): NativeKernel[] {
         const f = flags(args);
         const be = args.backend as MathBackendCPU;
         const outShape: Shape4 = [x.shape[0]!, h, w, x.shape[3]!];
-        const y = new Float32Array(size(outShape));
+        const y = alloc(size(outShape));
         addon.resizeBilinear(f32(be, x), x.shape as Shape4, y, outShape, f.alignCorners, f.halfPixelCenters);
         return output(be, outShape, y);
       },
@@ -48,7 +48,7 @@ export function resizeKernels(addon: NativeAddon): NativeKernel[] {
         if (!isF32(dy) || images.shape.length !== 4 || dy.shape.length !== 4) return null;
         const f = flags(args);
         const be = args.backend as MathBackendCPU;
-        const dx = new Float32Array(size(images.shape));
+        const dx = alloc(size(images.shape));
         addon.resizeBilinearGrad(f32(be, dy), dy.shape as Shape4, dx, images.shape as Shape4, f.alignCorners, f.halfPixelCenters);
         return output(be, [...images.shape], dx);
       },

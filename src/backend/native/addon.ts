@@ -64,6 +64,18 @@ export interface NativeAddon {
   /** tfjs FusedBatchNorm: parameters indexed at i % length. */
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, epsilon: number, out: Float32Array): void;
   softmax(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  /** Per-channel mean and biased variance of x viewed as [rows, channels]. */
+  bnMoments(x: Float32Array, channels: number, mean: Float32Array, variance: Float32Array): void;
+  /** Closed-form training batch-norm backward (see src/backend/ops/batchNormTrain.ts). */
+  bnBackward(
+    dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, channels: number,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  ): void;
+  /** One Adam step (see src/backend/ops/adamUpdate.ts); hyper = [lr, beta1, beta2, eps, weightDecay, step]. */
+  adamUpdate(
+    w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+    hyper: [number, number, number, number, number, number],
+  ): void;
 }
 
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, squaredDifference: 6, pow: 7 } as const;

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../src/util/rng.js';
+import { adamUpdate, adamUpdateOps, type AdamHyper } from '../src/backend/ops/adamUpdate.js';
+import { batchMoments, batchNormTrainGrad, batchNormTrainGradOps } from '../src/backend/ops/batchNormTrain.js';
+import { assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn, assertClose } from './nativeHarness.js';
+
+const skip = await nativeSkipReason();
+const hyper: AdamHyper = { lr: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-7, weightDecay: 1e-5, step: 3 };
+
+function adamInputs(seed: number, shape: number[]) {
+  const rng = new Rng(seed);
+  return { w: randomInput(rng, shape), g: randomInput(rng, shape), m: randomInput(rng, shape, -0.1, 0.1), v: randomInput(rng, shape, 0, 0.01) };
+}
+const adamFused = (t: Record<string, tf.Tensor>) => {
+  const r = adamUpdate(t.w!, t.g!, t.m!, t.v!, hyper);
+  return [r.w, r.m, r.v];
+};
+const adamRef = (t: Record<string, tf.Tensor>) => {
+  const r = adamUpdateOps(t.w!, t.g!, t.m!, t.v!, hyper);
+  return [r.w, r.m, r.v];
+};
+
+function bnInputs(seed: number, shape: number[]) {
+  const rng = new Rng(seed);
+  const c = shape[3]!;
+  return {
+    dy: randomInput(rng, shape), x: randomInput(rng, shape, -1, 3), gamma: randomInput(rng, [c], 0.5, 1.5),
+    mean: randomInput(rng, [c], 0, 1), rstd: randomInput(rng, [c], 0.5, 2),
+  };
+}
+const bnFused = (t: Record<string, tf.Tensor>) => {
+  const r = batchNormTrainGrad(t.dy as tf.Tensor4D, t.x as tf.Tensor4D, t.gamma as tf.Tensor1D, t.mean as tf.Tensor1D, t.rstd as tf.Tensor1D);
+  const m = batchMoments(t.x as tf.Tensor4D);
+  return [r.dx, r.dgamma, r.dbeta, m.mean, m.variance];
+};
+const bnRef = (t: Record<string, tf.Tensor>) => {
+  const r = batchNormTrainGradOps(t.dy as tf.Tensor4D, t.x as tf.Tensor4D, t.gamma as tf.Tensor1D, t.mean as tf.Tensor1D, t.rstd as tf.Tensor1D);
+  const m = tf.moments(t.x, [0, 1, 2]);
+  return [r.dx, r.dgamma, r.dbeta, m.mean, m.variance];
+};
+
+async function compareWith(backend: string, label: string, inputs: Record<string, { shape: number[]; data: Float32Array }>,
+  fused: (t: Record<string, tf.Tensor>) => tf.Tensor[], ref: (t: Record<string, tf.Tensor>) => tf.Tensor[], rtol: number) {
+  const want = await runOn('cpu', inputs, ref);
+  const got = await runOn(backend, inputs, fused);
+  want.forEach((w, i) => assertClose(got[i]!.data, w.data, rtol, `${label} output ${i}`));
+}
+
+test('fused Adam step and batch-norm kernels on cpu (JavaScript) equal the tfjs-op expressions', async () => {
+  await compareWith('cpu', 'adam cpu', adamInputs(800, [37, 19]), adamFused, adamRef, 1e-5);
+  for (const [i, shape] of [[2, 5, 7, 3], [4, 8, 8, 16]].entries()) {
+    await compareWith('cpu', `bn cpu ${JSON.stringify(shape)}`, bnInputs(810 + i, shape), bnFused, bnRef, 1e-4);
+  }
+});
+
+test('native fused Adam step and batch-norm kernels equal the tfjs-op expressions on tfjs-cpu', { skip }, async () => {
+  for (const [i, shape] of [[37, 19], [2048, 64], [7]].entries()) {
+    await compareWith('native', `adam native ${JSON.stringify(shape)}`, adamInputs(820 + i, shape), adamFused, adamRef, 1e-5);
+  }
+  for (const [i, shape] of [[2, 5, 7, 3], [1, 3, 3, 8], [16, 16, 16, 32], [3, 9, 9, 131]].entries()) {
+    await compareWith('native', `bn native ${JSON.stringify(shape)}`, bnInputs(830 + i, shape), bnFused, bnRef, 1e-4);
+  }
+  await compareBackends('bn fused cpu vs native', bnInputs(840, [2, 6, 6, 5]), bnFused);
+  assertRanNatively(['SquidAdamUpdate', 'SquidBatchMoments', 'SquidBatchNormGrad'], 'fused');
+});
