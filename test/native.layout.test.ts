@@ -74,5 +74,6 @@ test('native Concat, Slice, PadV2 match tfjs-cpu, forward and gradients', { skip
       tf.split(t.x as tf.Tensor, splits, axis),
     );
   }
-  assertRanNatively(['Concat', 'Slice', 'PadV2', 'SplitV'], 'layout');
+  await compareBackends('zerosLike / onesLike', { x: randomInput(rng, [3, 5, 7]) }, (t) => [tf.zerosLike(t.x as tf.Tensor), tf.onesLike(t.x as tf.Tensor)]);
+  assertRanNatively(['Concat', 'Slice', 'PadV2', 'SplitV', 'ZerosLike', 'OnesLike'], 'layout');
 });

@@ -17,6 +17,12 @@ const cases: [number[], number[], boolean, boolean][] = [
   [[2, 3, 4, 6], [2, 3, 5, 6], false, true], // rank 4
   [[64, 129], [129, 65], false, false], // larger, odd
   [[1, 1], [1, 1], false, false],
+  // few rows, long K (the memory reads at inference): the small-M path
+  [[9, 1, 300], [9, 200, 300], false, true],
+  [[9, 1, 200], [9, 200, 1100], false, false],
+  [[3, 300, 2], [3, 300, 70], true, false],
+  [[3, 300, 4], [3, 70, 300], true, true],
+  [[1, 3, 260], [4, 260, 33], false, false],
 ];
 
 test('native BatchMatMul matches tfjs-cpu, forward and gradients', { skip }, async () => {

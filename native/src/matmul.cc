@@ -1,6 +1,9 @@
 // Batched matrix multiply through oneDNN's matmul primitive, with transposes
 // expressed as strides (no copies), batch broadcasting, and an optional fused
 // bias + activation (tfjs _FusedMatMul). Primitives cached by shape.
+#include <omp.h>
+
+#include <algorithm>
 #include <memory>
 #include <sstream>
 #include <unordered_map>
@@ -19,6 +22,59 @@ struct Entry {
   memory::desc a, b, bias, c;
 };
 std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
+
+// Few-row products (M <= 4: memory reads of one image at inference, q . M^T
+// over 200 x 16384 memories) are bound by streaming b; plain OpenMP loops
+// over b's rows beat the general matmul primitive there.
+void smallM(const float* A, int64_t ba, const float* Bm, int64_t bb, float* C, int64_t M, int64_t K, int64_t N, bool ta,
+            bool tb) {
+  const int64_t B = std::max(ba, bb);
+  auto aAt = [&](int64_t b, int64_t m, int64_t k) {
+    const float* a = A + (ba == 1 ? 0 : b) * M * K;
+    return ta ? a[k * M + m] : a[m * K + k];
+  };
+  if (tb) {  // c[m, n] = dot(a[m, :], b[n, :])
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t n = 0; n < N; ++n) {
+        const float* row = Bm + (bb == 1 ? 0 : b) * N * K + n * K;
+        for (int64_t m = 0; m < M; ++m) {
+          float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+          int64_t k = 0;
+          if (!ta) {
+            const float* a = A + (ba == 1 ? 0 : b) * M * K + m * K;
+            for (; k + 8 <= K; k += 8)
+              for (int j = 0; j < 8; ++j) acc[j] += a[k + j] * row[k + j];
+          }
+          float s = 0.f;
+          for (; k < K; ++k) s += aAt(b, m, k) * row[k];
+          for (int j = 0; j < 8; ++j) s += acc[j];
+          C[(b * M + m) * N + n] = s;
+        }
+      }
+    }
+    return;
+  }
+  // c[m, :] = sum_k a[m, k] * b[k, :], in column blocks so each task owns its outputs
+  const int64_t NB = 1024;
+  const int64_t blocks = (N + NB - 1) / NB;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      const int64_t n0 = blk * NB, n1 = std::min(N, n0 + NB);
+      const float* bm = Bm + (bb == 1 ? 0 : b) * K * N;
+      for (int64_t m = 0; m < M; ++m) {
+        float* c = C + (b * M + m) * N;
+        for (int64_t n = n0; n < n1; ++n) c[n] = 0.f;
+        for (int64_t k = 0; k < K; ++k) {
+          const float w = aAt(b, m, k);
+          const float* r = bm + k * N;
+          for (int64_t n = n0; n < n1; ++n) c[n] += w * r[n];
+        }
+      }
+    }
+  }
+}
 
 // matmul(a, batchA, b, batchB, c, [M, K, N], transposeA, transposeB, bias|null, act, alpha)
 // a: [batchA, M, K] (or [batchA, K, M] when transposed); b: [batchB, K, N] (or [batchB, N, K]);
@@ -43,6 +99,10 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   requireSize(b, {bb, K, N}, "b");
   requireSize(c, {B, M, N}, "c");
   if (bias.data) require(static_cast<int64_t>(bias.length) == N, "bias must hold N values");
+  if (M <= 4 && !bias.data && act == 0 && K >= 256) {
+    smallM(a.data, ba, b.data, bb, c.data, M, K, N, ta, tb);
+    return info.Env().Undefined();
+  }
   std::ostringstream k;
   k << ba << ',' << bb << ',' << M << ',' << K << ',' << N << ',' << ta << tb << ',' << (bias.data ? 1 : 0) << ','
     << act << ',' << alpha;

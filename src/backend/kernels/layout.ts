@@ -1,4 +1,4 @@
-/** Transpose, Concat, Slice, PadV2, SplitV on the native backend (region copies; float32). */
+/** Transpose, Concat, Slice, PadV2, SplitV, ZerosLike, OnesLike on the native backend (region copies; float32). */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../native/addon.js';
@@ -96,5 +96,15 @@ export function layoutKernels(addon: NativeAddon): NativeKernel[] {
       });
     },
   };
-  return [transpose, concat, slice, pad, splitV];
+  const filled = (kernelName: string, value: number): NativeKernel => ({
+    kernelName,
+    run(args) {
+      const x = need(args, 'x');
+      if (!isF32(x)) return null;
+      const out = alloc(size(x.shape));
+      addon.fill(out, value);
+      return output(args.backend as MathBackendCPU, [...x.shape], out);
+    },
+  });
+  return [transpose, concat, slice, pad, splitV, filled(tf.ZerosLike, 0), filled(tf.OnesLike, 1)];
 }
