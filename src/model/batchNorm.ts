@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
 import { stopGradient } from './detach.js';
+import { batchMoments, batchNormTrainGrad } from '../backend/ops/batchNormTrain.js';
 
 export type BnMode = 'train' | 'running' | 'per-image';
 
@@ -39,11 +40,14 @@ export class BatchNorm {
       const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, EPS)));
       return tf.add(tf.mul(normed, this.gamma), this.beta);
     }
-    // batch statistics of the (detached) input; the gradient through them is
-    // part of batchNormTrain's own backward pass
-    const { mean, variance } = tf.moments(stopGradient(x), [0, 1, 2]); // [C]
-    this.updateRunning(mean as tf.Tensor1D, variance as tf.Tensor1D, x.size / this.channels);
-    return batchNormTrain(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, mean as tf.Tensor1D, variance as tf.Tensor1D);
+    // batch statistics (biased variance) of the detached input, one fused
+    // kernel where the backend has it; the gradient through them is part of
+    // batchNormTrain's own backward pass
+    const xd = stopGradient(x);
+    const { mean, variance } = batchMoments(xd); // [C]
+    xd.dispose();
+    this.updateRunning(mean, variance, x.size / this.channels);
+    return batchNormTrain(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, mean, variance);
   }
 
   private updateRunning(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
@@ -64,7 +68,8 @@ export class BatchNorm {
 /**
  * Training-mode batch norm with the batch statistics (mean, variance of x
  * over N,H,W) given, and the closed-form backward pass (fewer, larger
- * kernels than differentiating the composite):
+ * kernels than differentiating the composite; one fused kernel where the
+ * backend has it, see src/backend/ops/batchNormTrain.ts):
  *   xhat = (x - mean) * rstd
  *   dbeta = sum(dy), dgamma = sum(dy * xhat)
  *   dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M),  M = N*H*W
@@ -80,12 +85,7 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
       value: tf.batchNorm4d(xx, m, v, b, g, EPS),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sg, sm, sr] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-        const count = sx.size / (sx.shape[3] as number);
-        const xhat = tf.mul(tf.sub(sx, sm), sr);
-        const dbeta = tf.sum(dy, [0, 1, 2]);
-        const dgamma = tf.sum(tf.mul(dy, xhat), [0, 1, 2]);
-        const inner = tf.sub(tf.sub(dy, tf.mul(xhat, tf.div(dgamma, count))), tf.div(dbeta, count));
-        const dx = tf.mul(inner, tf.mul(sg, sr));
+        const { dx, dgamma, dbeta } = batchNormTrainGrad(dy as tf.Tensor4D, sx, sg, sm, sr);
         return [dx, dgamma, dbeta, tf.zerosLike(sm), tf.zerosLike(sr)];
       },
     };

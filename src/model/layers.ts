@@ -25,10 +25,13 @@ export class Conv2d {
     this.bias = withBias ? store.variable(`${name}/bias`, [outChannels], kaimingUniform(fanIn)) : undefined;
   }
 
-  /** [N,H,W,in] -> [N,H',W',out], H' = floor((H + 2 pad - k) / stride) + 1 */
+  /**
+   * [N,H,W,in] -> [N,H',W',out], H' = floor((H + 2 pad - k) / stride) + 1.
+   * One FusedConv2D kernel with the bias (no separate Add pass; the same
+   * math as conv2d + bias, gradients included).
+   */
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    const y = tf.conv2d(x, this.kernel as tf.Tensor4D, this.stride, this.pad);
-    return this.bias ? tf.add(y, this.bias) : y;
+    return tf.fused.conv2d({ x, filter: this.kernel as tf.Tensor4D, strides: this.stride, pad: this.pad, bias: this.bias });
   }
 }
 

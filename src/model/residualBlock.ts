@@ -27,10 +27,18 @@ export class ResidualBlock {
     this.bn3 = new BatchNorm(store, `${name}/bn3`, outChannels);
   }
 
+  /**
+   * In a tf.tidy: the intermediates are freed when the block ends instead of
+   * when the whole pass ends. Safe under a gradient tape: the tensors the
+   * backward pass needs are saved by the tape as kept clones (tidy does not
+   * dispose kept tensors), and the tape refers to the others only by id.
+   */
   apply(x: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
-    const a = tf.relu(this.bn1.apply(this.conv1.apply(x), bn));
-    const h = tf.relu(this.bn2.apply(this.conv2.apply(a), bn));
-    const b = this.bn3.apply(this.conv3.apply(h), bn);
-    return tf.relu(tf.add(a, b));
+    return tf.tidy(() => {
+      const a = tf.relu(this.bn1.apply(this.conv1.apply(x), bn));
+      const h = tf.relu(this.bn2.apply(this.conv2.apply(a), bn));
+      const b = this.bn3.apply(this.conv3.apply(h), bn);
+      return tf.relu(tf.add(a, b));
+    });
   }
 }

@@ -8,6 +8,7 @@
  * hides its learning rate, hence this small class.)
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { adamUpdate } from '../backend/ops/adamUpdate.js';
 
 export interface AdamConfig {
   lr: number;
@@ -47,21 +48,15 @@ export class Adam {
     }
     this.step++;
     const { beta1, beta2, epsilon, weightDecay } = this.config;
-    const bc1 = 1 - beta1 ** this.step;
-    const bc2 = 1 - beta2 ** this.step;
-    const stepSize = this.lr / bc1;
+    const hyper = { lr: this.lr, beta1, beta2, epsilon, weightDecay, step: this.step };
     for (let i = 0; i < grads.length; i++) {
-      const g0 = grads[i];
-      if (!g0) continue;
+      const g = grads[i];
+      if (!g) continue;
       const w = this.variables[i] as tf.Variable;
-      const [m, v] = tf.tidy(() => {
-        const g = weightDecay !== 0 ? tf.add(g0, tf.mul(w, weightDecay)) : g0;
-        const m1 = tf.add(tf.mul(this.m[i] as tf.Tensor, beta1), tf.mul(g, 1 - beta1));
-        const v1 = tf.add(tf.mul(this.v[i] as tf.Tensor, beta2), tf.mul(tf.square(g), 1 - beta2));
-        const denom = tf.add(tf.sqrt(tf.div(v1, bc2)), epsilon);
-        w.assign(tf.sub(w, tf.mul(tf.div(m1, denom), stepSize)));
-        return [m1, v1];
-      });
+      // one fused kernel where the backend has it, else the same tfjs ops
+      const { w: w1, m, v } = adamUpdate(w, g, this.m[i] as tf.Tensor, this.v[i] as tf.Tensor, hyper);
+      w.assign(w1);
+      w1.dispose();
       (this.m[i] as tf.Tensor).dispose();
       (this.v[i] as tf.Tensor).dispose();
       this.m[i] = m;
