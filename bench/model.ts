@@ -16,11 +16,11 @@ const w = await makeWorkload(preset);
 const ms: number[] = [];
 for (let i = 0; i < warmup + iters; i++) {
   const t0 = performance.now();
-  if (mode === 'train') w.trainIteration();
+  if (mode === 'train') await w.trainIteration();
   else w.inferImage();
   if (i >= warmup) ms.push(performance.now() - t0);
 }
 w.dispose();
 process.stdout.write(JSON.stringify({
-  preset, mode, backend: info.name, workload: w.kind, ms, maxRssMb: process.resourceUsage().maxRSS / 1024, threads: info.threads ?? 1,
+  preset, mode, backend: info.name, ms, maxRssMb: process.resourceUsage().maxRSS / 1024, threads: info.threads ?? 1,
 }) + '\n');

@@ -1,7 +1,7 @@
 /**
  * Per-kernel profile of one training iteration (D step + G step) on a
  * backend: `node dist/bench/profile.js [--preset zhanglab] [--backend native]
- * [--batch 16] [--warmup 1] [--synthetic] [--json]`.
+ * [--batch 16] [--warmup 1] [--json]`.
  * Kernels are listed by total time (tf.profile's kernelTimeMs).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,12 +17,12 @@ export interface KernelRow {
 }
 
 export async function profileIteration(
-  run: () => void,
+  run: () => void | Promise<void>,
   byShape = false,
 ): Promise<{ wallMs: number; kernelMs: number; peakMb: number; rows: KernelRow[] }> {
   const t0 = performance.now();
-  const info = await tf.profile(() => {
-    run();
+  const info = await tf.profile(async () => {
+    await run();
   });
   const wallMs = performance.now() - t0;
   const by = new Map<string, { calls: number; ms: number }>();
@@ -60,18 +60,18 @@ async function main(): Promise<void> {
   const info = await useBackend(backend);
   const batch = argValue('--batch');
   const warmup = Number(argValue('--warmup') ?? '1');
-  const w = await makeWorkload(preset, { batch: batch ? Number(batch) : undefined, synthetic: hasFlag('--synthetic') });
-  const step = argValue('--mode') === 'infer' ? () => w.inferImage() : () => w.trainIteration();
-  for (let i = 0; i < warmup; i++) step();
+  const w = await makeWorkload(preset, { batch: batch ? Number(batch) : undefined });
+  const step = argValue('--mode') === 'infer' ? async () => w.inferImage() : () => w.trainIteration();
+  for (let i = 0; i < warmup; i++) await step();
   const t0 = performance.now();
-  if (!hasFlag('--no-plain')) step();
+  if (!hasFlag('--no-plain')) await step();
   const plainMs = hasFlag('--no-plain') ? NaN : performance.now() - t0;
   const p = await profileIteration(step, hasFlag('--by-shape'));
   w.dispose();
   if (hasFlag('--json')) {
-    process.stdout.write(JSON.stringify({ preset, backend: info.name, workload: w.kind, plainMs, ...p }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ preset, backend: info.name, plainMs, ...p }, null, 2) + '\n');
   } else {
-    process.stdout.write(`profile: ${preset} (${w.kind} workload) ${argValue('--mode') === 'infer' ? 'inference per image' : 'training iteration'} on ${info.name}; ` +
+    process.stdout.write(`profile: ${preset} ${argValue('--mode') === 'infer' ? 'inference per image' : 'training iteration'} on ${info.name}; ` +
       `plain iteration ${plainMs.toFixed(0)} ms\n${formatProfile(p)}\n`);
   }
 }

@@ -84,7 +84,6 @@ async function kernelTable(python: string | undefined): Promise<KernelResult[]> 
 interface ModelRun {
   ms: number[];
   maxRssMb: number;
-  workload?: string;
 }
 
 function runModel(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ModelRun | { error: string } {

@@ -39,6 +39,7 @@ export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?:
   if (active && (choice === 'auto' || active.name === choice)) return active;
   if (choice === 'cpu') {
     await tf.setBackend('cpu');
+    silenceNodeBanner('cpu');
     active = { name: 'cpu' };
     return active;
   }
@@ -47,6 +48,8 @@ export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?:
     const native = await import('./nativeBackend.js');
     const info = await native.registerNativeBackend();
     await tf.setBackend(info.name);
+    silenceNodeBanner(info.name);
+    silenceNodeBanner('cpu');
     active = info;
     return active;
   } catch (err) {
@@ -54,12 +57,23 @@ export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?:
   }
   if (choice === 'native') throw new SquidError(`native backend unavailable: ${reason}`);
   await tf.setBackend('cpu');
+  silenceNodeBanner('cpu');
   active = { name: 'cpu', fallbackReason: reason };
   if (!warned && !opts.quiet) {
     warned = true;
     process.stderr.write(`squid: using the tfjs-cpu backend (slow): native backend unavailable: ${reason}\n`);
   }
   return active;
+}
+
+/**
+ * tfjs-cpu prints a banner advising tfjs-node on its first tensor in Node;
+ * this program chose its backend deliberately (squid doctor says which), so
+ * the banner is switched off for the cpu-based backends.
+ */
+function silenceNodeBanner(name: string): void {
+  const backend = tf.findBackend(name) as { firstUse?: boolean } | null;
+  if (backend && 'firstUse' in backend) backend.firstUse = false;
 }
 
 export function activeBackend(): BackendInfo | undefined {

@@ -12,7 +12,8 @@ import type { Preset } from '../model/presets.js';
 import type { SquidModel } from '../model/types.js';
 import { Rng } from '../util/rng.js';
 import { SquidError } from '../util/errors.js';
-import { Adam, cosineLr } from './adam.js';
+import { cosineLr } from './adam.js';
+import { createOptimizers, ganStep, type OptimizerPair } from './ganStep.js';
 import { augment } from '../data/augment.js';
 import type { BatchSource } from './sources.js';
 import { silentProgress, formatLosses, type ProgressReporter } from './progress.js';
@@ -100,32 +101,6 @@ export class NonFiniteLossError extends SquidError {
   }
 }
 
-interface OptimizerPair {
-  g: Adam;
-  d: Adam;
-}
-
-function optimizers(model: SquidModel, preset: Preset): OptimizerPair {
-  const t = preset.train;
-  return {
-    g: new Adam(model.generatorVariables, {
-      lr: t.generatorLr,
-      beta1: t.beta1,
-      beta2: t.beta2,
-      epsilon: t.epsilon,
-      weightDecay: t.weightDecay,
-    }),
-    // The reference's discriminator Adam: same betas, torch's default eps, no decay, no schedule.
-    d: new Adam(model.discriminatorVariables, {
-      lr: t.discriminatorLr,
-      beta1: t.beta1,
-      beta2: t.beta2,
-      epsilon: 1e-8,
-      weightDecay: 0,
-    }),
-  };
-}
-
 /** Model state (fresh copies: `owned`, for the caller to dispose) plus optimizer moments (references). */
 function fullState(model: SquidModel, opt: OptimizerPair): { state: TensorState; owned: TensorState } {
   const owned = model.getState();
@@ -194,7 +169,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
   }
 
   const model = opts.createModel(preset, { seed });
-  const opt = optimizers(model, preset);
+  const opt = createOptimizers(model, preset);
   const rng = new Rng(seed);
   let epoch = 0;
   let inEpoch = 0;
@@ -417,48 +392,11 @@ async function oneIteration(
   const pixels = augment({ x: source.batch(epoch, b, batchSize), paths: [], size }, rng, aug).x;
   const x = tf.tensor4d(pixels, [batchSize, size, size, 1]);
   const losses: Record<string, number> = {};
-  const check = (name: string, v: number) => {
-    if (!Number.isFinite(v)) throw new NonFiniteLossError(name, v, epoch, iteration, run);
-    losses[name] = v;
-  };
   try {
-    // Discriminator step.
-    const dVars = model.discriminatorVariables;
-    const d = tf.variableGrads(() => model.discriminatorLoss(x, rng), dVars);
-    try {
-      check('discriminator', (await d.value.data())[0] as number);
-      opt.d.apply(dVars.map((v) => d.grads[v.name]));
-    } finally {
-      d.value.dispose();
-      tf.dispose(Object.values(d.grads).filter((g): g is tf.Tensor => g != null));
-    }
-    // Generator step every n_critic iterations of the epoch, then the queue writes.
-    if (b % nCritic === 0) {
-      const gVars = model.generatorVariables;
-      let parts: Record<string, tf.Scalar> = {};
-      let queries: tf.Tensor2D | undefined;
-      const g = tf.variableGrads(() => {
-        const step = model.generatorLoss(x, rng);
-        parts = Object.fromEntries(Object.entries(step.parts).map(([k, v]) => [k, tf.keep(v)]));
-        queries = tf.keep(step.queries);
-        return step.total;
-      }, gVars);
-      try {
-        const names = Object.keys(parts);
-        const stacked = tf.tidy(() => tf.stack([g.value, ...names.map((k) => parts[k] as tf.Scalar)]));
-        const values = await stacked.data();
-        stacked.dispose();
-        check('generator', values[0] as number);
-        names.forEach((k, i) => check(k, values[i + 1] as number));
-        opt.g.apply(gVars.map((v) => g.grads[v.name]));
-        if (queries) model.writeQueues(queries);
-      } finally {
-        g.value.dispose();
-        tf.dispose(Object.values(g.grads).filter((t): t is tf.Tensor => t != null));
-        tf.dispose(Object.values(parts));
-        queries?.dispose();
-      }
-    }
+    await ganStep(model, opt, x, rng, b % nCritic === 0, (name, v) => {
+      if (!Number.isFinite(v)) throw new NonFiniteLossError(name, v, epoch, iteration, run);
+      losses[name] = v;
+    });
   } finally {
     x.dispose();
   }
