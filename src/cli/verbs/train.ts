@@ -65,7 +65,9 @@ export function register(program: Command): void {
       process.stderr.write('\nsquid: stopping after this iteration and saving a checkpoint (Ctrl-C again to quit at once)\n');
       controller.abort();
     };
+    // Ctrl-C, or a job scheduler's SIGTERM: finish the iteration, save, stop.
     process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
     try {
       const r = await train({
         data: o.data,
@@ -98,6 +100,7 @@ export function register(program: Command): void {
       if (r.stoppedBy === 'interrupted') process.exitCode = 130;
     } finally {
       process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
     }
   });
 }
