@@ -9,19 +9,22 @@ export interface KernelCase {
   name: string;
   /** What PyTorch runs for it (bench/pytorch/kernels.py). */
   torch: { op: string; shapes: number[][]; args?: Record<string, number | boolean> };
+  /** false: too slow for tfjs-cpu (minutes); its column says n/a. */
+  cpu?: boolean;
   /** Builds inputs and returns the computation (kept tensors are disposed by the caller). */
   setup(): { inputs: tf.Tensor[]; run: () => tf.Tensor | tf.Tensor[] };
 }
 
 const rand = (shape: number[]) => tf.randomUniform(shape, -1, 1, 'float32', 3);
 
-function conv(n: number, s: number, cin: number, cout: number, stride: number): KernelCase[] {
+function conv(n: number, s: number, cin: number, cout: number, stride: number, cpu = true): KernelCase[] {
   const tag = `${n}x${s}x${s}, ${cin}->${cout}${stride === 2 ? ' s2' : ''}`;
   const out = Math.ceil(s / stride);
   const shapes = [[n, s, s, cin], [3, 3, cin, cout], [n, out, out, cout]];
   return [
     {
       name: `Conv2D ${tag}`,
+      cpu,
       torch: { op: 'conv2d', shapes, args: { stride } },
       setup() {
         const x = rand(shapes[0]!);
@@ -31,6 +34,7 @@ function conv(n: number, s: number, cin: number, cout: number, stride: number): 
     },
     {
       name: `Conv2DBackpropInput ${tag}`,
+      cpu,
       torch: { op: 'conv2d_backward_input', shapes, args: { stride } },
       setup() {
         const dy = rand(shapes[2]!);
@@ -40,6 +44,7 @@ function conv(n: number, s: number, cin: number, cout: number, stride: number): 
     },
     {
       name: `Conv2DBackpropFilter ${tag}`,
+      cpu,
       torch: { op: 'conv2d_backward_filter', shapes, args: { stride } },
       setup() {
         const x = rand(shapes[0]!);
@@ -84,6 +89,8 @@ export function kernelCases(): KernelCase[] {
   return [
     ...conv(2, 16, 32, 32, 1),
     ...conv(2, 16, 32, 64, 2),
+    // a model-sized 3x3 stride-1 layer (decoder, full image at 64 px, batch 16): Winograd on AVX-512
+    ...conv(16, 64, 64, 64, 1, false),
     binary('Add (bias)', tf.add, 'add', act, [32]),
     binary('Multiply', tf.mul, 'mul', act, act),
     binary('Sub (per-channel)', tf.sub, 'sub', act, [1, 1, 1, 32]),

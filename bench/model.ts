@@ -1,18 +1,18 @@
 /**
  * Child process of `npm run bench`: times the whole model on one backend and
  * reports its peak RSS. `node dist/bench/model.js --preset zhanglab --mode
- * train|infer [--iters 2] [--warmup 1] [--backend native]`; prints one JSON line.
+ * train|infer [--iters 2] [--warmup 1] [--backend native] [--two-forwards]`; prints one JSON line.
  */
 import { useBackend, parseBackendChoice } from '../src/backend/select.js';
 import { makeWorkload } from './workload.js';
-import { argValue } from './args.js';
+import { argValue, hasFlag } from './args.js';
 
 const preset = argValue('--preset') ?? 'zhanglab';
 const mode = argValue('--mode') ?? 'train';
 const iters = Number(argValue('--iters') ?? '2');
 const warmup = Number(argValue('--warmup') ?? '1');
 const info = await useBackend(parseBackendChoice(argValue('--backend') ?? 'native'), { quiet: true });
-const w = await makeWorkload(preset);
+const w = await makeWorkload(preset, { sharedForward: !hasFlag('--two-forwards') });
 const ms: number[] = [];
 for (let i = 0; i < warmup + iters; i++) {
   const t0 = performance.now();

@@ -1,7 +1,7 @@
 /**
  * Per-kernel profile of one training iteration (D step + G step) on a
  * backend: `node dist/bench/profile.js [--preset zhanglab] [--backend native]
- * [--batch 16] [--warmup 1] [--json]`.
+ * [--batch 16] [--warmup 1] [--json] [--mode infer] [--by-shape] [--two-forwards]`.
  * Kernels are listed by total time (tf.profile's kernelTimeMs).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const info = await useBackend(backend);
   const batch = argValue('--batch');
   const warmup = Number(argValue('--warmup') ?? '1');
-  const w = await makeWorkload(preset, { batch: batch ? Number(batch) : undefined });
+  const w = await makeWorkload(preset, { batch: batch ? Number(batch) : undefined, sharedForward: !hasFlag('--two-forwards') });
   const step = argValue('--mode') === 'infer' ? async () => w.inferImage() : () => w.trainIteration();
   for (let i = 0; i < warmup; i++) await step();
   const t0 = performance.now();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --only kernels|model] [-- --iters N]`
+ * `npm run bench [-- --json] [-- --only kernels|model] [-- --iters N] [-- --infer-iters N] [-- --rounds N] [-- --presets a,b]`
  * (a) per kernel: native vs tfjs-cpu vs PyTorch (same shapes, same run);
  * (b) whole model: one training iteration (D step + G step, batch 16) and
  *     inference per image at zhanglab and digitanatomy, native vs the PyTorch
@@ -24,6 +24,8 @@ const pyDir = join(root, 'bench', 'pytorch');
 const json = hasFlag('--json');
 const only = argValue('--only');
 const iters = argValue('--iters') ?? '2';
+const inferIters = argValue('--infer-iters') ?? '10';
+const rounds = Number(argValue('--rounds') ?? '2');
 const threads = Number(process.env.SQUID_THREADS ?? '2');
 const log = (s: string) => {
   if (!json) process.stdout.write(s + '\n');
@@ -47,6 +49,7 @@ interface KernelResult {
 
 const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? a / b : null);
+const times = (v: number | null, d = 2) => (v === null ? 'n/a' : `${fmt(v, d)}x`);
 
 async function kernelTable(python: string | undefined): Promise<KernelResult[]> {
   await useBackend('cpu', { quiet: true });
@@ -64,8 +67,10 @@ async function kernelTable(python: string | undefined): Promise<KernelResult[]> 
       await tf.setBackend('native');
       results[i]!.nativeMs = timeCase(c);
     }
-    await tf.setBackend('cpu');
-    results[i]!.cpuMs = timeCase(c, 3000);
+    if (c.cpu !== false) {
+      await tf.setBackend('cpu');
+      results[i]!.cpuMs = timeCase(c, 3000);
+    }
   }
   if (python) {
     const r = spawnSync(python, [join(pyDir, 'kernels.py'), '--threads', String(threads)], {
@@ -106,31 +111,49 @@ async function main(): Promise<void> {
     log('| kernel | native ms | tfjs-cpu ms | PyTorch ms | cpu / native | PyTorch / native |');
     log('| --- | ---: | ---: | ---: | ---: | ---: |');
     for (const r of rows) {
-      log(`| ${r.name} | ${fmt(r.nativeMs)} | ${fmt(r.cpuMs)} | ${fmt(r.torchMs)} | ${fmt(ratio(r.cpuMs, r.nativeMs), 1)}x | ${fmt(ratio(r.torchMs, r.nativeMs))}x |`);
+      log(`| ${r.name} | ${fmt(r.nativeMs)} | ${fmt(r.cpuMs)} | ${fmt(r.torchMs)} | ${times(ratio(r.cpuMs, r.nativeMs), 1)} | ${times(ratio(r.torchMs, r.nativeMs))} |`);
     }
   }
   if (only !== 'kernels') {
     const presets = (argValue('--presets') ?? 'zhanglab,digitanatomy').split(',');
-    log(`\n## (b, c) whole model: median ms of ${iters} iteration(s) after 1 warm-up; peak RSS per process`);
+    log(`\n## (b, c) whole model: median ms over ${rounds} alternating rounds (ours, PyTorch, ours, ...) of ${iters} ` +
+      `training iteration(s) / ${inferIters} images each after warm-up; peak RSS per process (max over rounds)`);
     log('| preset | what | ours (native) ms | PyTorch ms | ours / PyTorch | ours peak RSS MB | PyTorch peak RSS MB |');
     log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
     const models: Record<string, unknown>[] = [];
+    const rows: { preset: string; mode: string; extra?: string[]; label: string }[] = [];
     for (const preset of presets) {
-      for (const mode of ['train', 'infer']) {
-        const n = mode === 'infer' ? String(Math.max(Number(iters), 5)) : iters;
-        const ours = runModel(process.execPath, [join(here, 'model.js'), '--preset', preset, '--mode', mode, '--iters', n, '--backend', 'auto']);
-        const ref = python
-          ? runModel(python, [join(pyDir, 'squid_reference.py'), '--preset', preset, '--mode', mode, '--iters', n, '--threads', String(threads)])
-          : { error: why ?? 'no python' };
-        const oms = 'ms' in ours ? median(ours.ms) : null;
-        const pms = 'ms' in ref ? median(ref.ms) : null;
-        models.push({ preset, mode, ours, pytorch: ref });
-        const what = mode === 'train' ? 'training iteration (D+G, batch 16)' : 'inference per image';
-        log(`| ${preset} | ${what} | ${fmt(oms, 0)} | ${fmt(pms, 0)} | ${fmt(ratio(oms, pms))} | ` +
-          `${'maxRssMb' in ours ? fmt(ours.maxRssMb, 0) : 'n/a'} | ${'maxRssMb' in ref ? fmt(ref.maxRssMb, 0) : 'n/a'} |`);
-        if ('error' in ours) log(`  ours failed: ${ours.error}`);
-        if ('error' in ref && python) log(`  PyTorch failed: ${ref.error}`);
+      rows.push({ preset, mode: 'train', label: 'training iteration (D+G, batch 16)' });
+      if (preset === 'zhanglab') {
+        rows.push({ preset, mode: 'train', extra: ['--two-forwards'], label: "training iteration, the reference's two generator forwards (ours only)" });
       }
+      rows.push({ preset, mode: 'infer', label: 'inference per image' });
+    }
+    for (const row of rows) {
+      const n = row.mode === 'infer' ? inferIters : iters;
+      const warm = row.mode === 'infer' ? '2' : '1';
+      const ours: ModelRun[] = [];
+      const ref: ModelRun[] = [];
+      const errors: string[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const o = runModel(process.execPath, [join(here, 'model.js'), '--preset', row.preset, '--mode', row.mode, '--iters', n,
+          '--warmup', warm, '--backend', 'auto', ...(row.extra ?? [])]);
+        if ('ms' in o) ours.push(o);
+        else errors.push(`ours: ${o.error}`);
+        if (python && !row.extra) {
+          const t = runModel(python, [join(pyDir, 'squid_reference.py'), '--preset', row.preset, '--mode', row.mode, '--iters', n,
+            '--warmup', warm, '--threads', String(threads)]);
+          if ('ms' in t) ref.push(t);
+          else errors.push(`PyTorch: ${t.error}`);
+        }
+      }
+      const oms = ours.length ? median(ours.flatMap((x) => x.ms)) : null;
+      const pms = ref.length ? median(ref.flatMap((x) => x.ms)) : null;
+      const orss = ours.length ? Math.max(...ours.map((x) => x.maxRssMb)) : null;
+      const prss = ref.length ? Math.max(...ref.map((x) => x.maxRssMb)) : null;
+      models.push({ preset: row.preset, mode: row.mode, variant: row.extra?.join(' ') ?? 'default', ours, pytorch: ref, errors });
+      log(`| ${row.preset} | ${row.label} | ${fmt(oms, 0)} | ${fmt(pms, 0)} | ${fmt(ratio(oms, pms))} | ${fmt(orss, 0)} | ${fmt(prss, 0)} |`);
+      for (const e of errors) log(`  failed: ${e}`);
     }
     out.models = models;
   }

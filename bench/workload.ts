@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolvePreset } from '../src/model/presetSchema.js';
 import type { Preset } from '../src/model/presets.js';
 import { createSquid } from '../src/model/squid.js';
-import { createOptimizers, ganStep } from '../src/train/ganStep.js';
+import { createOptimizers, ganStep, type OptimizerPair } from '../src/train/ganStep.js';
 import { Rng } from '../src/util/rng.js';
 
 export interface Workload {
@@ -21,7 +21,13 @@ export interface Workload {
   dispose(): void;
 }
 
-export async function makeWorkload(presetName: string, opts: { batch?: number } = {}): Promise<Workload> {
+export interface WorkloadOptions {
+  batch?: number;
+  /** false: the reference's two generator forwards per iteration (ganStep's unshared path), for A/B timing */
+  sharedForward?: boolean;
+}
+
+export async function makeWorkload(presetName: string, opts: WorkloadOptions = {}): Promise<Workload> {
   const preset = resolvePreset(presetName);
   const batch = opts.batch ?? preset.train.batchSize;
   const S = preset.model.imageSize;
@@ -31,11 +37,13 @@ export async function makeWorkload(presetName: string, opts: { batch?: number } 
   const x = tf.tensor4d(px, [batch, S, S, 1]);
   const one = tf.slice(x, [0, 0, 0, 0], [1, S, S, 1]) as tf.Tensor4D;
   const model = createSquid(preset, { seed: 1 });
-  const opt = createOptimizers(model, preset);
+  // made on first use: inference never allocates Adam's moments (2 x the weights)
+  let opt: OptimizerPair | undefined;
   return {
     preset,
     async trainIteration() {
-      await ganStep(model, opt, x, rng, true, () => undefined);
+      opt ??= createOptimizers(model, preset);
+      await ganStep(model, opt, x, rng, true, () => undefined, { sharedForward: opts.sharedForward });
     },
     inferImage() {
       tf.tidy(() => {
@@ -44,8 +52,8 @@ export async function makeWorkload(presetName: string, opts: { batch?: number } 
       });
     },
     dispose() {
-      opt.g.dispose();
-      opt.d.dispose();
+      opt?.g.dispose();
+      opt?.d.dispose();
       model.dispose();
       tf.dispose([x, one]);
     },

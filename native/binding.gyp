@@ -12,7 +12,8 @@
         "src/layout.cc",
         "src/resize.cc",
         "src/batchnorm.cc",
-        "src/optim.cc"
+        "src/optim.cc",
+        "src/storage.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -123,11 +123,15 @@ test('ResidualBlock in tf.tidy: only its output survives; loss and gradients equ
     const store = new ParamStore(9);
     const block = new ResidualBlock(store, 'b', 2, 3, 2);
     const x = tf.variable(tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 61));
-    for (const mode of ['train', 'running'] as const) {
+    let afterTrain = -1;
+    for (const mode of ['train', 'running', 'running'] as const) {
       const before = tf.memory().numTensors;
       const y = block.apply(x as tf.Tensor4D, mode);
-      assert.equal(tf.memory().numTensors - before, 1, `${backend} ${mode}: tensors left by one block`);
+      // the first running-mode pass caches 3 folded filters and biases
+      const cached = mode === 'running' && before === afterTrain ? 6 : 0;
+      assert.equal(tf.memory().numTensors - before, 1 + cached, `${backend} ${mode}: tensors left by one block`);
       y.dispose();
+      if (mode === 'train') afterTrain = tf.memory().numTensors;
     }
     const p = (name: string): tf.Variable => store.get(`b/${name}`)!;
     const convBnPlain = (h: tf.Tensor4D, i: number, stride: number): tf.Tensor4D =>
@@ -140,6 +144,7 @@ test('ResidualBlock in tf.tidy: only its output survives; loss and gradients equ
     const vars = [x, ...store.trainable(['b/'])];
     assert.equal(vars.length, 1 + 3 * 4);
     const c = tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 62);
+    tf.dispose(block.apply(x as tf.Tensor4D, 'train')); // a training pass drops the folded inference cache
     const baseline = tf.memory().numTensors;
     const got = lossAndGrads(() => block.apply(x as tf.Tensor4D, 'train'), c, vars);
     assert.equal(tf.memory().numTensors - baseline, 1 + vars.length, `${backend}: tensors left by a backward pass`);
@@ -149,5 +154,68 @@ test('ResidualBlock in tf.tidy: only its output survives; loss and gradients equ
     got.grads.forEach((g, i) => assertNear(g, want.grads[i]!, 2e-4, `${backend} gradient of ${vars[i]!.name}`));
     tf.dispose([x, c, got.loss, want.loss, ...got.grads, ...want.grads]);
     store.dispose();
+  });
+});
+
+test('ResidualBlock in inference (running statistics): folded conv+BN+ReLU equals the plain layers, and follows weight updates', async () => {
+  await onEachBackend((backend) => {
+    const store = new ParamStore(11);
+    const block = new ResidualBlock(store, 'b', 3, 4, 1);
+    const x = tf.randomNormal([2, 7, 9, 3], 0, 1, 'float32', 71) as tf.Tensor4D;
+    const p = (name: string): tf.Variable => store.get(`b/${name}`)!;
+    // non-trivial running statistics and affine parameters
+    for (let i = 0; i < 3; i++) tf.dispose(block.apply(tf.mul(x, 1 + i) as tf.Tensor4D, 'train'));
+    for (const i of [1, 2, 3]) {
+      p(`bn${i}/gamma`).assign(tf.randomUniform([4], 0.5, 1.5, 'float32', 80 + i));
+      p(`bn${i}/beta`).assign(tf.randomNormal([4], 0, 0.3, 'float32', 90 + i));
+    }
+    const plainRunning = (): tf.Tensor4D => tf.tidy(() => {
+      const layer = (h: tf.Tensor4D, i: number): tf.Tensor4D =>
+        tf.batchNorm4d(tf.add(tf.conv2d(h, p(`conv${i}/kernel`) as tf.Tensor4D, 1, 1), p(`conv${i}/bias`)),
+          p(`bn${i}/running_mean`) as tf.Tensor1D, p(`bn${i}/running_var`) as tf.Tensor1D, p(`bn${i}/beta`) as tf.Tensor1D, p(`bn${i}/gamma`) as tf.Tensor1D, 1e-5);
+      const a = tf.relu(layer(x, 1));
+      return tf.relu(tf.add(a, layer(tf.relu(layer(a, 2)), 3)));
+    });
+    const check = (label: string): void => {
+      const got = block.apply(x, 'running');
+      const want = plainRunning();
+      assertNear(got, want, 1e-5, `${backend} ${label}`);
+      tf.dispose([got, want]);
+    };
+    check('folded block');
+    // a weight update must reach the next inference (the folded cache is rebuilt)
+    p('conv2/kernel').assign(tf.mul(p('conv2/kernel'), -0.5));
+    p('bn3/running_mean').assign(tf.add(p('bn3/running_mean'), 0.25));
+    check('after assigning a kernel and a running mean');
+    tf.dispose(x);
+    store.dispose();
+  });
+});
+
+test('mse and concatChannels (saving less for the backward pass) equal the tfjs composites: values and gradients', async () => {
+  const { mse } = await import('../src/model/losses.js');
+  const { concatChannels } = await import('../src/model/upBlock.js');
+  await onEachBackend((backend) => {
+    const a = tf.variable(tf.randomNormal([2, 5, 7, 3], 0, 1, 'float32', 101));
+    const b = tf.variable(tf.randomNormal([2, 5, 7, 4], 0, 1, 'float32', 102));
+    const t = tf.variable(tf.randomNormal([2, 5, 7, 3], 0, 1, 'float32', 103));
+    const c = tf.randomNormal([2, 5, 7, 7], 0, 1, 'float32', 104);
+    const one = tf.scalar(1);
+    const pairs: [string, () => tf.Tensor, () => tf.Tensor, tf.Tensor][] = [
+      ['mse', () => mse(a, t), () => tf.mean(tf.squaredDifference(a, t)), one],
+      ['concatChannels', () => concatChannels(a as tf.Tensor4D, b as tf.Tensor4D), () => tf.concat([a, b], 3), c],
+    ];
+    for (const [name, got, want, weight] of pairs) {
+      const g = lossAndGrads(got, weight, [a, b, t]);
+      const w = lossAndGrads(want, weight, [a, b, t]);
+      assertNear(g.loss, w.loss, 1e-6, `${backend} ${name} value`);
+      g.grads.forEach((x, i) => {
+        const y = w.grads[i];
+        if (x && y) assertNear(x, y, 1e-6, `${backend} ${name} gradient ${i}`);
+        else assert.equal(x ?? null, y ?? null, `${backend} ${name} gradient ${i} presence`);
+      });
+      tf.dispose([g.loss, w.loss, ...g.grads.filter(Boolean), ...w.grads.filter(Boolean)]);
+    }
+    tf.dispose([a, b, t, c, one]);
   });
 });

@@ -25,6 +25,9 @@ const cases: ConvCase[] = [
   { name: '5x5 s2 explicit pad 2 (discriminator)', x: [2, 12, 12, 3], w: [5, 5, 3, 4], strides: 2, pad: 2 },
   { name: '1x1 s1 valid', x: [2, 5, 5, 7], w: [1, 1, 7, 4], strides: 1, pad: 'valid' },
   { name: '3x3 s1 valid, rectangular', x: [1, 6, 10, 3], w: [3, 2, 3, 2], strides: 1, pad: 'valid' },
+  // the model's 3x3 stride-1 shapes: Winograd where the CPU has it (see the test below)
+  { name: '3x3 s1 same, 32->48 channels, odd sizes (Winograd)', x: [3, 19, 21, 32], w: [3, 3, 32, 48], strides: 1, pad: 'same' },
+  { name: '3x3 s1 same, 64->16, batch 1 (Winograd)', x: [1, 33, 35, 64], w: [3, 3, 64, 16], strides: 1, pad: 'same' },
 ];
 
 function inputsFor(c: ConvCase, seed: number): Record<string, Input> {
@@ -67,7 +70,7 @@ test('native Conv2DBackpropInput and Conv2DBackpropFilter match tfjs-cpu through
 
 test('native FusedConv2D (bias + activation) matches tfjs-cpu, forward and gradients', { skip }, async () => {
   const acts = ['linear', 'relu', 'relu6', 'leakyrelu', 'sigmoid', 'elu'] as const;
-  for (const [i, c] of cases.slice(0, 5).entries()) {
+  for (const [i, c] of [...cases.slice(0, 5), ...cases.slice(-2)].entries()) {
     for (const activation of acts) {
       await compareBackends(`fused ${activation} ${c.name}`, inputsFor(c, 20 + i), (t) =>
         tf.fused.conv2d({
@@ -86,6 +89,20 @@ test('native FusedConv2D (bias + activation) matches tfjs-cpu, forward and gradi
     });
   }
   assertRanNatively(['FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'], 'fused');
+});
+
+test('3x3 stride-1 convolutions with >= 1024 output pixels take Winograd on AVX-512 CPUs; others stay direct', { skip }, () => {
+  const addon = loadAddon();
+  const p = [1, 1, 1, 1, 1, 1, 1, 1] as [number, number, number, number, number, number, number, number];
+  const wino = addon.convImpl([3, 19, 21, 32], [3, 3, 32, 48], [3, 19, 21, 48], p);
+  const small = addon.convImpl([3, 13, 11, 32], [3, 3, 32, 48], [3, 13, 11, 48], p); // 429 output pixels: direct
+  const strided = addon.convImpl([2, 9, 8, 32], [3, 3, 32, 48], [2, 5, 4, 48], [2, 2, 1, 1, 1, 1, 1, 1]);
+  process.stdout.write(`# conv implementations: 3x3 s1 ${JSON.stringify(wino)}; 3x3 s2 ${JSON.stringify(strided)}\n`);
+  for (const impl of [...Object.values(strided), ...Object.values(small)]) assert.doesNotMatch(impl, /wino/);
+  const avx512 = addon.info().cpuIsa.startsWith('avx512_core');
+  if (avx512 && process.env.SQUID_CONV_WINOGRAD !== '0') {
+    for (const impl of Object.values(wino)) assert.match(impl, /wino/, 'Winograd expected on an AVX-512 CPU');
+  }
 });
 
 test('native conv2d rejects bad arguments with JS errors instead of crashing', { skip }, () => {

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/util/rng.js';
 import { adamUpdate, adamUpdateOps, type AdamHyper } from '../src/backend/ops/adamUpdate.js';
@@ -63,4 +64,40 @@ test('native fused Adam step and batch-norm kernels equal the tfjs-op expression
   }
   await compareBackends('bn fused cpu vs native', bnInputs(840, [2, 6, 6, 5]), bnFused);
   assertRanNatively(['SquidAdamUpdate', 'SquidBatchMoments', 'SquidBatchNormGrad'], 'fused');
+});
+
+test('in-place Adam on native: same steps as the functional path; a clone sharing storage keeps its values', { skip }, async () => {
+  const { Adam } = await import('../src/train/adam.js');
+  const { weightsVersion } = await import('../src/backend/ops/adamUpdate.js');
+  await tf.setBackend('native');
+  const config = { lr: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-7, weightDecay: 1e-5 };
+  const init = tf.randomNormal([37, 29], 0, 1, 'float32', 5);
+  const own = (): tf.Variable => {
+    const t = tf.add(init, 0);
+    const v = tf.variable(t); // the variable alone holds the storage once t is gone
+    t.dispose();
+    return v;
+  };
+  const a = own(); // stepped in place
+  const b = own(); // stepped functionally (a snapshot shares its storage)
+  const optA = new Adam([a], config);
+  const optB = new Adam([b], config);
+  for (let step = 0; step < 4; step++) {
+    const g = tf.randomNormal([37, 29], 0, 1, 'float32', 10 + step);
+    const v0 = weightsVersion();
+    const idA = a.dataId;
+    optA.apply([g]);
+    assert.equal(a.dataId, idA, 'in place: the variable keeps its storage');
+    assert.equal(weightsVersion(), v0 + 1, 'an in-place write bumps weightsVersion');
+    const snapshot = tf.clone(b); // shares b's storage: b must not be written in place
+    const before = snapshot.dataSync().slice();
+    optB.apply([g]);
+    assert.notEqual(b.dataId, snapshot.dataId, 'functional path: new storage for b');
+    assert.deepEqual(Array.from(snapshot.dataSync()), Array.from(before), 'the snapshot is untouched');
+    assertClose(a.dataSync() as Float32Array, b.dataSync() as Float32Array, 1e-6, `step ${step + 1}: in place vs functional`);
+    tf.dispose([g, snapshot]);
+  }
+  optA.dispose();
+  optB.dispose();
+  tf.dispose([a, b, init]);
 });

@@ -75,5 +75,11 @@ test('native Concat, Slice, PadV2 match tfjs-cpu, forward and gradients', { skip
     );
   }
   await compareBackends('zerosLike / onesLike', { x: randomInput(rng, [3, 5, 7]) }, (t) => [tf.zerosLike(t.x as tf.Tensor), tf.onesLike(t.x as tf.Tensor)]);
-  assertRanNatively(['Concat', 'Slice', 'PadV2', 'SplitV', 'ZerosLike', 'OnesLike'], 'layout');
+  // row gather (the memory queue write): repeated and out-of-order rows, 2-D and 3-D
+  for (const shape of [[9, 5], [6, 4, 3]]) {
+    await compareBackends(`gather rows ${JSON.stringify(shape)}`, { x: randomInput(rng, shape) }, (t) =>
+      tf.gather(t.x as tf.Tensor, tf.tensor1d([4, 0, 0, 5, 2], 'int32')),
+    );
+  }
+  assertRanNatively(['Concat', 'Slice', 'PadV2', 'SplitV', 'GatherV2', 'ZerosLike', 'OnesLike'], 'layout');
 });

@@ -12,6 +12,23 @@ static bool gMallocTuned = false;
 
 namespace {
 
+// The instruction set oneDNN's kernels use on this CPU (the best it found, or a lower DNNL_MAX_CPU_ISA).
+std::string cpuIsa() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
+    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -21,6 +38,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("ompMaxThreads", omp_get_max_threads());
   o.Set("cpuRuntime", v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : "other");
   o.Set("mallocTuned", gMallocTuned);
+  o.Set("cpuIsa", cpuIsa());
   return o;
 }
 
@@ -40,7 +58,7 @@ static bool tuneMalloc() {
   const char* s = std::getenv("SQUID_MALLOC_TUNE");
   if (s && std::string(s) == "0") return false;
   bool ok = mallopt(M_MMAP_MAX, 0) == 1;
-  ok = mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1 && ok;
+  ok = mallopt(M_TRIM_THRESHOLD, -1) == 1 && ok;  // -1: never trim (freed pages are reused, not faulted in again)
   return ok;
 }
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -62,6 +80,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sq::registerResize(env, exports);
   sq::registerBatchnorm(env, exports);
   sq::registerOptim(env, exports);
+  sq::registerStorage(env, exports);
   return exports;
 }
 

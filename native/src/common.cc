@@ -1,5 +1,8 @@
 #include "common.h"
 
+#include <cstdlib>
+#include <new>
+
 #include <omp.h>
 
 #include <sstream>
@@ -124,6 +127,21 @@ static Napi::Value trampoline(const Napi::CallbackInfo& info) {
 Napi::Function wrap(Napi::Env env, const char* name, Fn fn) {
   auto* d = new WrapData{fn, name};  // lives as long as the addon
   return Napi::Function::New(env, trampoline, name, d);
+}
+
+void* alignedMalloc(size_t bytes) {
+  void* raw = std::malloc(bytes + 64);
+  if (!raw) throw std::bad_alloc();
+  auto addr = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = (addr + 64) & ~uintptr_t(63);  // at least 1 byte after raw: room for the offset
+  reinterpret_cast<uint8_t*>(aligned)[-1] = static_cast<uint8_t>(aligned - addr);
+  return reinterpret_cast<void*>(aligned);
+}
+
+void alignedFree(void* p) {
+  if (!p) return;
+  auto* b = static_cast<uint8_t*>(p);
+  std::free(b - b[-1]);
 }
 
 }  // namespace sq

@@ -47,6 +47,13 @@ Napi::Function wrap(Napi::Env env, const char* name, Fn fn);
 // Appends a fused activation (codes: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 sigmoid, 5 elu).
 void appendActivationPostOp(dnnl::post_ops& po, int64_t act, float alpha);
 
+// 64-byte aligned heap blocks from plain malloc (the pointer is offset inside
+// the block; alignedFree takes the aligned pointer). glibc's memalign leaves
+// small leading fragments between large blocks that kept freed memory from
+// being reused (RSS grew every training step); malloc'd blocks coalesce.
+void* alignedMalloc(size_t bytes);
+void alignedFree(void* p);
+
 // Family registration (one per source file).
 void registerConv(Napi::Env env, Napi::Object exports);
 void registerElementwise(Napi::Env env, Napi::Object exports);
@@ -56,5 +63,6 @@ void registerLayout(Napi::Env env, Napi::Object exports);
 void registerResize(Napi::Env env, Napi::Object exports);
 void registerBatchnorm(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
+void registerStorage(Napi::Env env, Napi::Object exports);
 
 }  // namespace sq

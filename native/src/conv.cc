@@ -2,6 +2,18 @@
 // forward (optionally fused bias + activation), backward data, backward filter.
 // Primitives are cached by shape; the filter is reordered every call into the
 // layout oneDNN picked (it changes at every training step; the reorder is cheap).
+//
+// Algorithm: 3x3 stride-1 convolutions use oneDNN's Winograd F(4x4, 3x3)
+// (jit_wino_4x3, AVX-512) when the CPU has it: 1.6-2x faster than the direct
+// algorithm on this model's shapes in forward, backward-data and
+// backward-weights alike. It works on blocked activation layouts, so the NHWC
+// tensors are reordered in and out through per-call scratch memory (reorders
+// are a few percent of the convolution's time). The same
+// convolution, a different summation: results differ from direct by rounding
+// (test/native.conv.test.ts holds both to the tfjs-cpu reference).
+// SQUID_CONV_WINOGRAD=0 turns it off; everything else uses direct on NHWC.
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <sstream>
 #include <unordered_map>
@@ -63,13 +75,133 @@ Geometry geometry(const std::vector<int64_t>& x, const std::vector<int64_t>& w, 
   return g;
 }
 
-dnnl::convolution_forward::primitive_desc forwardPd(const Geometry& g, bool bias, const dnnl::primitive_attr& attr,
-                                                     dnnl::prop_kind kind) {
+bool winogradOn() {
+  static const bool on = [] {
+    const char* s = std::getenv("SQUID_CONV_WINOGRAD");
+    return !(s && std::string(s) == "0");
+  }();
+  return on;
+}
+
+// Winograd transforms the filter on every call (cost ~ C*O); it pays off once
+// there are enough output pixels to spread that over. Measured here (2 cores,
+// jit_wino_4x3 vs direct): 64x4x4 512->512 and 16x8x8 256->256 (1,024 px)
+// 1.2-1.8x faster, 16x4x4 512->512 and 4x8x8 256->256 (256 px) 1.5-2x slower.
+constexpr int64_t kWinogradMinPixels = 1024;
+
+bool winogradShape(const Geometry& g) {
+  return winogradOn() && g.KH == 3 && g.KW == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+         g.N * g.OH * g.OW >= kWinogradMinPixels;
+}
+
+// Winograd's working memory (blocked copies of the activations, transformed
+// tiles: ~3x input + output) is needed only while a call runs, but the first
+// backward calls run when nearly every saved activation is still alive. To
+// bound it, calls are split over the batch so that each chunk's input +
+// output stay under kChunkBytes (each chunk keeps >= kWinogradMinPixels
+// output pixels): at most ~50 MB instead of ~300 MB for the 16x128x128
+// 64->32 decoder layer. (Measured at zhanglab: step time unchanged; peak RSS
+// within run-to-run noise, 3.44-3.56 GB both ways at the time.) Direct
+// convolutions run whole.
+constexpr int64_t kChunkBytes = 16 << 20;
+
+template <class F>
+void forEachChunk(const Geometry& g, F run) {
+  int64_t chunk = g.N;
+  if (winogradShape(g)) {
+    const int64_t perImage = (g.H * g.W * g.C + g.OH * g.OW * g.O) * static_cast<int64_t>(sizeof(float));
+    const int64_t minImages = (kWinogradMinPixels + g.OH * g.OW - 1) / (g.OH * g.OW);
+    chunk = std::min(g.N, std::max({int64_t(1), minImages, kChunkBytes / perImage}));
+    const int64_t chunks = (g.N + chunk - 1) / chunk;
+    chunk = (g.N + chunks - 1) / chunks;  // balanced (a short chunk may fall back to direct)
+  }
+  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+    Geometry c = g;
+    c.N = std::min(chunk, g.N - n0);
+    run(c, n0);
+  }
+}
+
+// The algorithm and activation descriptors of one convolution geometry:
+// Winograd on 'any' (blocked) activations where eligible, else direct on NHWC.
+struct Algo {
+  dnnl::algorithm alg;
+  memory::desc src, dst;
+};
+Algo direct(const Geometry& g) { return {dnnl::algorithm::convolution_direct, g.srcMd(), g.dstMd()}; }
+Algo winograd(const Geometry& g) {
+  return {dnnl::algorithm::convolution_winograd, memory::desc({g.N, g.C, g.H, g.W}, dt::f32, tag::any),
+          memory::desc({g.N, g.O, g.OH, g.OW}, dt::f32, tag::any)};
+}
+
+dnnl::convolution_forward::primitive_desc forwardPd(const Geometry& g, const Algo& a, bool bias,
+                                                     const dnnl::primitive_attr& attr, dnnl::prop_kind kind) {
   auto bmd = bias ? memory::desc({g.O}, dt::f32, tag::x) : memory::desc();
-  dnnl::convolution_forward::desc d(kind, dnnl::algorithm::convolution_direct, g.srcMd(), g.wAnyMd(), bmd, g.dstMd(),
-                                    g.strides(), g.dilates(), g.padL(), g.padR());
+  dnnl::convolution_forward::desc d(kind, a.alg, a.src, g.wAnyMd(), bmd, a.dst, g.strides(), g.dilates(), g.padL(),
+                                    g.padR());
   return dnnl::convolution_forward::primitive_desc(d, attr, engine());
 }
+
+// Per-call scratch memory (reordered activations, oneDNN's scratchpad),
+// freed when the call ends. With the addon's malloc tuning (addon.cc) it
+// comes from the same heap as the tensors, so it adds only while a call
+// runs instead of staying resident.
+struct Buf {
+  void* p = nullptr;
+  explicit Buf(size_t bytes) {
+    if (bytes == 0) return;
+    p = alignedMalloc(bytes);
+  }
+  ~Buf() { alignedFree(p); }
+  Buf(const Buf&) = delete;
+  Buf& operator=(const Buf&) = delete;
+};
+using Keep = std::vector<std::unique_ptr<Buf>>;
+void* hold(Keep& keep, size_t bytes) {
+  keep.push_back(std::make_unique<Buf>(bytes));
+  return keep.back()->p;
+}
+
+// Primitive attributes with a caller-provided scratchpad (see Buf).
+dnnl::primitive_attr userScratchpad(dnnl::primitive_attr attr = dnnl::primitive_attr()) {
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+// An activation in user layout (NHWC) reordered into the layout a primitive wants.
+struct ActIn {
+  memory::desc user, want;
+  bool same;
+  dnnl::reorder reorder;
+  ActIn(const memory::desc& u, const memory::desc& w) : user(u), want(w), same(u == w) {
+    if (!same) reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), want));
+  }
+  memory bind(float* data, Keep& keep) {
+    memory u(user, engine(), data);
+    if (same) return u;
+    memory buf(want, engine(), hold(keep, want.get_size()));
+    reorder.execute(stream(), u, buf);
+    return buf;
+  }
+};
+
+// An activation a primitive writes in its layout, reordered into user layout (NHWC) by finish().
+struct ActOut {
+  memory::desc user, want;
+  bool same;
+  dnnl::reorder reorder;
+  ActOut(const memory::desc& u, const memory::desc& w) : user(u), want(w), same(u == w) {
+    if (!same) reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), want, engine(), user));
+  }
+  memory target(float* data, Keep& keep) {
+    return same ? memory(user, engine(), data) : memory(want, engine(), hold(keep, want.get_size()));
+  }
+  void finish(memory& t, float* data) {
+    if (same) return;
+    memory u(user, engine(), data);
+    reorder.execute(stream(), t, u);
+  }
+};
 
 // A filter in user layout (hwio) reordered into the layout a primitive wants.
 struct FilterIn {
@@ -94,16 +226,21 @@ struct FilterIn {
 struct Fwd {
   dnnl::convolution_forward prim;
   std::unique_ptr<FilterIn> filter;
-  memory::desc src, dst, bias;
+  std::unique_ptr<ActIn> src;
+  std::unique_ptr<ActOut> dst;
+  memory::desc bias, scratchpad;
 };
 struct BwdData {
   dnnl::convolution_backward_data prim;
   std::unique_ptr<FilterIn> filter;
-  memory::desc diffSrc, diffDst;
+  std::unique_ptr<ActIn> diffDst;
+  std::unique_ptr<ActOut> diffSrc;
+  memory::desc scratchpad;
 };
 struct BwdFilter {
   dnnl::convolution_backward_weights prim;
-  memory::desc src, diffDst, diffWUser, diffWWant;
+  std::unique_ptr<ActIn> src, diffDst;
+  memory::desc diffWUser, diffWWant, scratchpad;
   bool same;
   dnnl::reorder reorder;
   memory buf;
@@ -145,6 +282,56 @@ void appendActivationPostOp(dnnl::post_ops& po, int64_t act, float alpha) {
 
 namespace {
 
+void fwdRun(const Geometry& g, float* x, float* w, float* bias, float* y, int64_t act, float alpha) {
+  std::ostringstream k;
+  k << g.key() << '|' << (bias ? 1 : 0) << '|' << act << '|' << alpha;
+  Fwd* e = fwdCache.find(k.str());
+  if (!e) {
+    dnnl::primitive_attr attr;
+    dnnl::post_ops po;
+    appendActivationPostOp(po, act, alpha);
+    attr.set_post_ops(po);
+    attr = userScratchpad(attr);
+    // Winograd forward as forward_training: for forward_inference oneDNN wants
+    // the filter pre-transformed by a slow reference reorder (62 ms for a
+    // 3x3 512->512 filter); in training mode it transforms it itself (JIT).
+    auto make = [&](const Algo& a) {
+      auto kind = a.alg == dnnl::algorithm::convolution_winograd ? dnnl::prop_kind::forward_training
+                                                                  : dnnl::prop_kind::forward_inference;
+      return forwardPd(g, a, bias != nullptr, attr, kind);
+    };
+    dnnl::convolution_forward::primitive_desc pd;
+    bool wino = false;
+    if (winogradShape(g)) {
+      try {
+        pd = make(winograd(g));
+        wino = true;
+      } catch (const dnnl::error&) {
+      }
+    }
+    if (!wino) pd = make(direct(g));
+    auto ne = std::make_unique<Fwd>();
+    ne->prim = dnnl::convolution_forward(pd);
+    ne->filter = std::make_unique<FilterIn>(g.wUserMd(), pd.weights_desc());
+    ne->src = std::make_unique<ActIn>(g.srcMd(), pd.src_desc());
+    ne->dst = std::make_unique<ActOut>(g.dstMd(), pd.dst_desc());
+    ne->bias = bias ? pd.bias_desc() : memory::desc();
+    ne->scratchpad = pd.scratchpad_desc();
+    e = fwdCache.put(k.str(), std::move(ne));
+  }
+  Keep keep;
+  std::unordered_map<int, memory> args;
+  args[DNNL_ARG_SRC] = e->src->bind(x, keep);
+  args[DNNL_ARG_WEIGHTS] = e->filter->bind(w);
+  memory out = e->dst->target(y, keep);
+  args[DNNL_ARG_SCRATCHPAD] = memory(e->scratchpad, engine(), hold(keep, e->scratchpad.get_size()));
+  args[DNNL_ARG_DST] = out;
+  if (bias) args[DNNL_ARG_BIAS] = memory(e->bias, engine(), bias);
+  e->prim.execute(stream(), args);
+  e->dst->finish(out, y);
+  stream().wait();
+}
+
 // conv2d(x, xShape, w, wShape, bias|null, y, yShape, params, act, alpha)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   F32 x = f32Arg(info, 0, "x");
@@ -164,31 +351,48 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   if (b.data) require(static_cast<int64_t>(b.length) == g.O, "bias must hold one value per output channel");
   require(act >= 0 && act <= 5, "unknown activation code " + std::to_string(act));
 
-  std::ostringstream k;
-  k << g.key() << '|' << (b.data ? 1 : 0) << '|' << act << '|' << alpha;
-  Fwd* e = fwdCache.find(k.str());
-  if (!e) {
-    dnnl::primitive_attr attr;
-    dnnl::post_ops po;
-    appendActivationPostOp(po, act, alpha);
-    attr.set_post_ops(po);
-    auto pd = forwardPd(g, b.data != nullptr, attr, dnnl::prop_kind::forward_inference);
-    auto ne = std::make_unique<Fwd>();
-    ne->prim = dnnl::convolution_forward(pd);
-    ne->filter = std::make_unique<FilterIn>(g.wUserMd(), pd.weights_desc());
-    ne->src = pd.src_desc();
-    ne->dst = pd.dst_desc();
-    ne->bias = b.data ? pd.bias_desc() : memory::desc();
-    e = fwdCache.put(k.str(), std::move(ne));
-  }
-  std::unordered_map<int, memory> args;
-  args[DNNL_ARG_SRC] = memory(e->src, engine(), x.data);
-  args[DNNL_ARG_WEIGHTS] = e->filter->bind(w.data);
-  args[DNNL_ARG_DST] = memory(e->dst, engine(), y.data);
-  if (b.data) args[DNNL_ARG_BIAS] = memory(e->bias, engine(), b.data);
-  e->prim.execute(stream(), args);
-  stream().wait();
+  forEachChunk(g, [&](const Geometry& c, int64_t n0) {
+    fwdRun(c, x.data + n0 * g.H * g.W * g.C, w.data, b.data, y.data + n0 * g.OH * g.OW * g.O, act, alpha);
+  });
   return info.Env().Undefined();
+}
+
+void bwdDataRun(const Geometry& g, float* dy, float* w, float* dx) {
+  std::string k = g.key();
+  BwdData* e = bwdDataCache.find(k);
+  if (!e) {
+    auto make = [&](const Algo& a) {
+      auto hint = forwardPd(g, a, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
+      dnnl::convolution_backward_data::desc d(a.alg, a.src, g.wAnyMd(), a.dst, g.strides(), g.dilates(), g.padL(),
+                                              g.padR());
+      return dnnl::convolution_backward_data::primitive_desc(d, userScratchpad(), engine(), hint);
+    };
+    dnnl::convolution_backward_data::primitive_desc pd;
+    bool wino = false;
+    if (winogradShape(g)) {
+      try {
+        pd = make(winograd(g));
+        wino = true;
+      } catch (const dnnl::error&) {
+      }
+    }
+    if (!wino) pd = make(direct(g));
+    auto ne = std::make_unique<BwdData>();
+    ne->prim = dnnl::convolution_backward_data(pd);
+    ne->filter = std::make_unique<FilterIn>(g.wUserMd(), pd.weights_desc());
+    ne->diffSrc = std::make_unique<ActOut>(g.srcMd(), pd.diff_src_desc());
+    ne->diffDst = std::make_unique<ActIn>(g.dstMd(), pd.diff_dst_desc());
+    ne->scratchpad = pd.scratchpad_desc();
+    e = bwdDataCache.put(k, std::move(ne));
+  }
+  Keep keep;
+  memory out = e->diffSrc->target(dx, keep);
+  e->prim.execute(stream(), {{DNNL_ARG_DIFF_DST, e->diffDst->bind(dy, keep)},
+                             {DNNL_ARG_WEIGHTS, e->filter->bind(w)},
+                             {DNNL_ARG_DIFF_SRC, out},
+                             {DNNL_ARG_SCRATCHPAD, memory(e->scratchpad, engine(), hold(keep, e->scratchpad.get_size()))}});
+  e->diffSrc->finish(out, dx);
+  stream().wait();
 }
 
 // conv2dBackpropInput(dy, dyShape, w, wShape, dx, dxShape, params)
@@ -204,25 +408,55 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   requireSize(dy, dys, "dy");
   requireSize(w, ws, "filter");
   requireSize(dx, dxs, "dx");
-  std::string k = g.key();
-  BwdData* e = bwdDataCache.find(k);
-  if (!e) {
-    auto hint = forwardPd(g, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
-    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, g.srcMd(), g.wAnyMd(), g.dstMd(),
-                                            g.strides(), g.dilates(), g.padL(), g.padR());
-    dnnl::convolution_backward_data::primitive_desc pd(d, engine(), hint);
-    auto ne = std::make_unique<BwdData>();
-    ne->prim = dnnl::convolution_backward_data(pd);
-    ne->filter = std::make_unique<FilterIn>(g.wUserMd(), pd.weights_desc());
-    ne->diffSrc = pd.diff_src_desc();
-    ne->diffDst = pd.diff_dst_desc();
-    e = bwdDataCache.put(k, std::move(ne));
-  }
-  e->prim.execute(stream(), {{DNNL_ARG_DIFF_DST, memory(e->diffDst, engine(), dy.data)},
-                             {DNNL_ARG_WEIGHTS, e->filter->bind(w.data)},
-                             {DNNL_ARG_DIFF_SRC, memory(e->diffSrc, engine(), dx.data)}});
-  stream().wait();
+  forEachChunk(g, [&](const Geometry& c, int64_t n0) {
+    bwdDataRun(c, dy.data + n0 * g.OH * g.OW * g.O, w.data, dx.data + n0 * g.H * g.W * g.C);
+  });
   return info.Env().Undefined();
+}
+
+void bwdFilterRun(const Geometry& g, float* x, float* dy, float* dw) {
+  std::string k = g.key();
+  BwdFilter* e = bwdFilterCache.find(k);
+  if (!e) {
+    auto make = [&](const Algo& a) {
+      auto hint = forwardPd(g, a, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
+      dnnl::convolution_backward_weights::desc d(a.alg, a.src, g.wAnyMd(), a.dst, g.strides(), g.dilates(),
+                                                 g.padL(), g.padR());
+      return dnnl::convolution_backward_weights::primitive_desc(d, userScratchpad(), engine(), hint);
+    };
+    dnnl::convolution_backward_weights::primitive_desc pd;
+    bool wino = false;
+    if (winogradShape(g)) {
+      try {
+        pd = make(winograd(g));
+        wino = true;
+      } catch (const dnnl::error&) {
+      }
+    }
+    if (!wino) pd = make(direct(g));
+    auto ne = std::make_unique<BwdFilter>();
+    ne->prim = dnnl::convolution_backward_weights(pd);
+    ne->src = std::make_unique<ActIn>(g.srcMd(), pd.src_desc());
+    ne->diffDst = std::make_unique<ActIn>(g.dstMd(), pd.diff_dst_desc());
+    ne->scratchpad = pd.scratchpad_desc();
+    ne->diffWUser = g.wUserMd();
+    ne->diffWWant = pd.diff_weights_desc();
+    ne->same = ne->diffWUser == ne->diffWWant;
+    if (!ne->same) {
+      ne->reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), ne->diffWWant, engine(), ne->diffWUser));
+      ne->buf = memory(ne->diffWWant, engine());
+    }
+    e = bwdFilterCache.put(k, std::move(ne));
+  }
+  memory user(e->diffWUser, engine(), dw);
+  memory target = e->same ? user : e->buf;
+  Keep keep;
+  e->prim.execute(stream(), {{DNNL_ARG_SRC, e->src->bind(x, keep)},
+                             {DNNL_ARG_DIFF_DST, e->diffDst->bind(dy, keep)},
+                             {DNNL_ARG_SCRATCHPAD, memory(e->scratchpad, engine(), hold(keep, e->scratchpad.get_size()))},
+                             {DNNL_ARG_DIFF_WEIGHTS, target}});
+  if (!e->same) e->reorder.execute(stream(), e->buf, user);
+  stream().wait();
 }
 
 // conv2dBackpropFilter(x, xShape, dy, dyShape, dw, wShape, params)
@@ -238,39 +472,70 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   requireSize(x, xs, "x");
   requireSize(dy, dys, "dy");
   requireSize(dw, ws, "dw");
-  std::string k = g.key();
-  BwdFilter* e = bwdFilterCache.find(k);
-  if (!e) {
-    auto hint = forwardPd(g, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
-    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, g.srcMd(), g.wAnyMd(),
-                                               g.dstMd(), g.strides(), g.dilates(), g.padL(), g.padR());
-    dnnl::convolution_backward_weights::primitive_desc pd(d, engine(), hint);
-    auto ne = std::make_unique<BwdFilter>();
-    ne->prim = dnnl::convolution_backward_weights(pd);
-    ne->src = pd.src_desc();
-    ne->diffDst = pd.diff_dst_desc();
-    ne->diffWUser = g.wUserMd();
-    ne->diffWWant = pd.diff_weights_desc();
-    ne->same = ne->diffWUser == ne->diffWWant;
-    if (!ne->same) {
-      ne->reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), ne->diffWWant, engine(), ne->diffWUser));
-      ne->buf = memory(ne->diffWWant, engine());
+  // chunks' filter gradients are summed (the first writes dw, the others a
+  // temporary that is added in)
+  std::unique_ptr<Buf> part;
+  forEachChunk(g, [&](const Geometry& c, int64_t n0) {
+    float* target = dw.data;
+    if (n0 > 0) {
+      if (!part) part = std::make_unique<Buf>(dw.length * sizeof(float));
+      target = static_cast<float*>(part->p);
     }
-    e = bwdFilterCache.put(k, std::move(ne));
-  }
-  memory user(e->diffWUser, engine(), dw.data);
-  memory target = e->same ? user : e->buf;
-  e->prim.execute(stream(), {{DNNL_ARG_SRC, memory(e->src, engine(), x.data)},
-                             {DNNL_ARG_DIFF_DST, memory(e->diffDst, engine(), dy.data)},
-                             {DNNL_ARG_DIFF_WEIGHTS, target}});
-  if (!e->same) e->reorder.execute(stream(), e->buf, user);
-  stream().wait();
+    bwdFilterRun(c, x.data + n0 * g.H * g.W * g.C, dy.data + n0 * g.OH * g.OW * g.O, target);
+    if (n0 > 0) {
+      const int64_t n = static_cast<int64_t>(dw.length);
+#pragma omp parallel for simd schedule(static)
+      for (int64_t i = 0; i < n; ++i) dw.data[i] += target[i];
+    }
+  });
   return info.Env().Undefined();
+}
+
+// convImpl(xShape, wShape, yShape, params): oneDNN's implementation names of
+// the forward, backward-data and backward-weights primitives this geometry
+// gets (e.g. "jit_wino_4x3:avx512_core"), as the kernels above choose them.
+Napi::Value ConvImpl(const Napi::CallbackInfo& info) {
+  auto xs = intsArg(info, 0, "xShape", 4);
+  auto ws = intsArg(info, 1, "filterShape", 4);
+  auto ys = intsArg(info, 2, "outShape", 4);
+  auto p = intsArg(info, 3, "params", 8);
+  Geometry g = geometry(xs, ws, ys, p);
+  auto pick = [&](auto make) {
+    if (winogradShape(g)) {
+      try {
+        return make(winograd(g));
+      } catch (const dnnl::error&) {
+      }
+    }
+    return make(direct(g));
+  };
+  std::string fwd = pick([&](const Algo& a) {
+    auto kind = a.alg == dnnl::algorithm::convolution_winograd ? dnnl::prop_kind::forward_training
+                                                                : dnnl::prop_kind::forward_inference;
+    return std::string(forwardPd(g, a, false, dnnl::primitive_attr(), kind).impl_info_str());
+  });
+  std::string bwdD = pick([&](const Algo& a) {
+    auto hint = forwardPd(g, a, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
+    dnnl::convolution_backward_data::desc d(a.alg, a.src, g.wAnyMd(), a.dst, g.strides(), g.dilates(), g.padL(), g.padR());
+    return std::string(dnnl::convolution_backward_data::primitive_desc(d, engine(), hint).impl_info_str());
+  });
+  std::string bwdW = pick([&](const Algo& a) {
+    auto hint = forwardPd(g, a, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
+    dnnl::convolution_backward_weights::desc d(a.alg, a.src, g.wAnyMd(), a.dst, g.strides(), g.dilates(), g.padL(),
+                                               g.padR());
+    return std::string(dnnl::convolution_backward_weights::primitive_desc(d, engine(), hint).impl_info_str());
+  });
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("forward", fwd);
+  o.Set("backwardData", bwdD);
+  o.Set("backwardFilter", bwdW);
+  return o;
 }
 
 }  // namespace
 
 void registerConv(Napi::Env env, Napi::Object exports) {
+  exports.Set("convImpl", wrap(env, "convImpl", ConvImpl));
   exports.Set("conv2d", wrap(env, "conv2d", Conv2d));
   exports.Set("conv2dBackpropInput", wrap(env, "conv2dBackpropInput", Conv2dBackpropInput));
   exports.Set("conv2dBackpropFilter", wrap(env, "conv2dBackpropFilter", Conv2dBackpropFilter));

@@ -49,6 +49,20 @@ function flush(p: Pass): void {
   p.pending = [];
 }
 
+/**
+ * Runs fn with the current top-level pass set aside (a gradient computation
+ * started inside fn gets a pass of its own); see tapePause.ts.
+ */
+export function suspendLeanPass<T>(fn: () => T): T {
+  const saved = pass;
+  pass = null;
+  try {
+    return fn();
+  } finally {
+    pass = saved;
+  }
+}
+
 export function installLeanBackprop(): boolean {
   if (installed) return true;
   if (process.env.SQUID_LEAN_BACKPROP === '0') return false;

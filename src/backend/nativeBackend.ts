@@ -18,7 +18,8 @@ import { matmulKernels } from './kernels/matmul.js';
 import { layoutKernels } from './kernels/layout.js';
 import { resizeKernels } from './kernels/resize.js';
 import { batchnormKernels } from './kernels/batchnorm.js';
-import { fusedKernels } from './kernels/fused.js';
+import { fusedKernels, nativeInPlaceAdam } from './kernels/fused.js';
+import { setInPlaceAdam } from './ops/adamUpdate.js';
 import { gradientKernels, installGradientOverrides, reluGradCpu, RELU_GRAD } from './kernels/gradients.js';
 import type { NativeKernel } from './kernels/types.js';
 
@@ -130,7 +131,8 @@ export async function registerNativeBackend(): Promise<BackendInfo> {
   }
   installGradientOverrides();
   installLeanBackprop();
+  setInPlaceAdam(nativeInPlaceAdam(addon, NATIVE_BACKEND));
   nativeNames = [...natives.keys()].sort();
-  registered = { name: NATIVE_BACKEND, threads: info.threads, onednnVersion: info.onednn };
+  registered = { name: NATIVE_BACKEND, threads: info.threads, onednnVersion: info.onednn, cpuIsa: info.cpuIsa };
   return registered;
 }

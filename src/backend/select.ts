@@ -24,6 +24,8 @@ export interface BackendInfo {
   threads?: number;
   /** oneDNN version string, when native. */
   onednnVersion?: string;
+  /** oneDNN's CPU instruction set, when native (e.g. "avx512_core_bf16"). */
+  cpuIsa?: string;
 }
 
 let active: BackendInfo | undefined;

@@ -3,6 +3,10 @@
  * momentum 0.1, running variance updated with the unbiased batch variance.
  * Modes:
  *  - 'train':     batch statistics; running statistics updated
+ *  - 'train-shared': the same, with the running statistics updated as two
+ *                 'train' passes over the same batch would (momentum applied
+ *                 twice): the reference runs the generator forward twice per
+ *                 GAN iteration (D step, G step); ganStep shares one forward
  *  - 'running':   running statistics (inference)
  *  - 'per-image': each image normalized by its own statistics (a batch of one;
  *                 the reference's way of scoring with the discriminator)
@@ -12,9 +16,10 @@ import type { ParamStore } from './params.js';
 import { stopGradient } from './detach.js';
 import { batchMoments, batchNormTrainGrad } from '../backend/ops/batchNormTrain.js';
 
-export type BnMode = 'train' | 'running' | 'per-image';
+export type BnMode = 'train' | 'train-shared' | 'running' | 'per-image';
 
-const EPS = 1e-5;
+export const BN_EPS = 1e-5;
+const EPS = BN_EPS;
 const MOMENTUM = 0.1;
 
 export class BatchNorm {
@@ -46,16 +51,19 @@ export class BatchNorm {
     const xd = stopGradient(x);
     const { mean, variance } = batchMoments(xd); // [C]
     xd.dispose();
-    this.updateRunning(mean, variance, x.size / this.channels);
+    this.updateRunning(mean, variance, x.size / this.channels, mode === 'train-shared' ? 2 : 1);
     return batchNormTrain(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, mean, variance);
   }
 
-  private updateRunning(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
+  /** `updates` times r <- (1 - momentum) r + momentum s with the same s, in one step. */
+  private updateRunning(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number, updates: number): void {
     const m = stopGradient(mean);
     const v = stopGradient(variance);
     const unbiased = count > 1 ? count / (count - 1) : 1;
-    const newMean = tf.tidy(() => tf.add(tf.mul(this.runningMean, 1 - MOMENTUM), tf.mul(m, MOMENTUM)));
-    const newVar = tf.tidy(() => tf.add(tf.mul(this.runningVar, 1 - MOMENTUM), tf.mul(v, MOMENTUM * unbiased)));
+    const keep = (1 - MOMENTUM) ** updates;
+    const take = 1 - keep;
+    const newMean = tf.tidy(() => tf.add(tf.mul(this.runningMean, keep), tf.mul(m, take)));
+    const newVar = tf.tidy(() => tf.add(tf.mul(this.runningVar, keep), tf.mul(v, take * unbiased)));
     this.runningMean.assign(newMean);
     this.runningVar.assign(newVar);
     newMean.dispose();

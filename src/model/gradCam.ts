@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Discriminator } from './discriminator.js';
 import type { BnMode } from './batchNorm.js';
 
-export function gradCam(d: Discriminator, x: tf.Tensor4D, bn: Exclude<BnMode, 'train'> = 'per-image'): tf.Tensor4D {
+export function gradCam(d: Discriminator, x: tf.Tensor4D, bn: Exclude<BnMode, 'train' | 'train-shared'> = 'per-image'): tf.Tensor4D {
   return tf.tidy(() => {
     const [, S, W] = x.shape;
     const a = d.lastConv(x, bn); // [N,s,s,C]

@@ -1,6 +1,6 @@
 /** The SQUID model: presets, construction, summaries (browser-safe). */
 export { createSquid, stableVariableName, GENERATOR_PREFIX, TEACHER_PREFIX, DISCRIMINATOR_PREFIX } from './squid.js';
-export type { SquidModel, GeneratorStep, GeneratorLossParts, DiscriminatorBnMode } from './types.js';
+export type { SquidModel, GeneratorStep, GeneratorLossParts, DiscriminatorBnMode, SharedGeneratorForward } from './types.js';
 export {
   getPreset,
   isPresetName,

@@ -50,6 +50,7 @@ let instances = 0;
 export class ParamStore {
   readonly specs: ParamSpec[] = [];
   private readonly vars = new Map<string, tf.Variable>();
+  private readonly caches: (() => void)[] = [];
   /** Unique per store: tfjs variable names are global. A variable's tfjs name is `${prefix}/${name}`. */
   readonly prefix = `squid${instances++}`;
 
@@ -110,7 +111,13 @@ export class ParamStore {
       .reduce((a, s) => a + sizeOf(s.shape), 0);
   }
 
+  /** Registers a cache of tensors derived from the variables, freed with the store. */
+  onDispose(release: () => void): void {
+    this.caches.push(release);
+  }
+
   dispose(): void {
+    for (const release of this.caches) release();
     if (this.mode === 'create') for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }

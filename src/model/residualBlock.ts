@@ -9,6 +9,32 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
 import { Conv2d } from './layers.js';
 import { BatchNorm, type BnMode } from './batchNorm.js';
+import { reluGradFromOutput } from '../backend/ops/reluGrad.js';
+import { FoldedConvBn } from './foldedConvBn.js';
+
+/**
+ * relu(a + b) for same-shaped a, b, as one differentiable op that saves only
+ * its output (d/da = d/db = dy where out > 0). tfjs's Add would keep a and b
+ * alive until the backward pass just to read their shapes; PyTorch keeps
+ * neither. Same values and gradients as tf.relu(tf.add(a, b)).
+ */
+export function addRelu(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+  if (!tf.util.arraysEqual(a.shape, b.shape)) return tf.relu(tf.add(a, b));
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y] = args as [tf.Tensor4D, tf.Tensor4D];
+    const save = args[2] as tf.GradSaveFunc;
+    const out = tf.relu(tf.add(x, y));
+    save([out]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const g = reluGradFromOutput(dy, saved[0] as tf.Tensor);
+        return [g, tf.clone(g)];
+      },
+    };
+  });
+  return f(a, b) as tf.Tensor4D;
+}
 
 export class ResidualBlock {
   private readonly conv1: Conv2d;
@@ -17,6 +43,7 @@ export class ResidualBlock {
   private readonly bn2: BatchNorm;
   private readonly conv3: Conv2d;
   private readonly bn3: BatchNorm;
+  private readonly folded: [FoldedConvBn, FoldedConvBn, FoldedConvBn];
 
   constructor(store: ParamStore, name: string, readonly inChannels: number, readonly outChannels: number, readonly stride = 1) {
     this.conv1 = new Conv2d(store, `${name}/conv1`, inChannels, outChannels, 3, stride, 1);
@@ -25,6 +52,11 @@ export class ResidualBlock {
     this.bn2 = new BatchNorm(store, `${name}/bn2`, outChannels);
     this.conv3 = new Conv2d(store, `${name}/conv3`, outChannels, outChannels, 3, 1, 1);
     this.bn3 = new BatchNorm(store, `${name}/bn3`, outChannels);
+    this.folded = [
+      new FoldedConvBn(store, this.conv1, this.bn1),
+      new FoldedConvBn(store, this.conv2, this.bn2),
+      new FoldedConvBn(store, this.conv3, this.bn3),
+    ];
   }
 
   /**
@@ -34,11 +66,21 @@ export class ResidualBlock {
    * dispose kept tensors), and the tape refers to the others only by id.
    */
   apply(x: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
+    if (bn === 'running') {
+      // inference: each conv + BN (+ ReLU) folded into one convolution
+      const [f1, f2, f3] = this.folded;
+      return tf.tidy(() => {
+        const a = f1.apply(x, 'relu');
+        const b = f3.apply(f2.apply(a, 'relu'), 'linear');
+        return addRelu(a, b);
+      });
+    }
+    if (bn !== 'per-image') for (const f of this.folded) f.release(); // training moves the weights
     return tf.tidy(() => {
       const a = tf.relu(this.bn1.apply(this.conv1.apply(x), bn));
       const h = tf.relu(this.bn2.apply(this.conv2.apply(a), bn));
       const b = this.bn3.apply(this.conv3.apply(h), bn);
-      return tf.relu(tf.add(a, b));
+      return addRelu(a, b);
     });
   }
 }

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Preset, ModelConfig } from './presets.js';
 import { validatePreset, encoderSides } from './presetSchema.js';
-import type { DiscriminatorBnMode, GeneratorStep, SquidModel } from './types.js';
+import type { DiscriminatorBnMode, GeneratorStep, SharedGeneratorForward, SquidModel } from './types.js';
 import type { Rng } from '../util/rng.js';
 import { ParamStore } from './params.js';
 import { Encoder } from './encoder.js';
@@ -76,9 +76,14 @@ class Squid implements SquidModel {
     return mem instanceof MemoryQueue ? mem : undefined;
   }
 
-  /** Generator forward. rng given = training mode (batch BN + running updates, masks). */
-  private generate(x: tf.Tensor4D, rng: Rng | undefined, withTeacher: boolean): Generated {
-    const bn: BnMode = rng ? 'train' : 'running';
+  /**
+   * Generator forward. rng given = training mode (batch BN + running updates,
+   * masks); shared: running statistics moved as by two forwards (the teacher's
+   * as by one: the reference runs it only in the generator step).
+   */
+  private generate(x: tf.Tensor4D, rng: Rng | undefined, withTeacher: boolean, shared = false): Generated {
+    const bn: BnMode = rng ? (shared ? 'train-shared' : 'train') : 'running';
+    const teacherBn: BnMode = rng ? 'train' : 'running';
     const { bottleneck, skips } = this.m.encoder.apply(x, bn);
     const sg = this.preset.model.ablation.stopGradient;
     const inp = this.m.inpainting?.apply(bottleneck, bn, rng);
@@ -91,7 +96,7 @@ class Squid implements SquidModel {
       const skip = skips[L - 1 - i] as tf.Tensor4D;
       s = this.m.student.level(i, s, skip, bn, rng);
       if (teacher && t) {
-        t = teacher.level(i, t, sg ? stopGradient(skip) : skip, bn, undefined);
+        t = teacher.level(i, t, sg ? stopGradient(skip) : skip, teacherBn, undefined);
         dist.push(mse(s, t));
       }
     }
@@ -105,28 +110,46 @@ class Squid implements SquidModel {
   }
 
   discriminatorLoss(x: tf.Tensor4D, rng: Rng): tf.Scalar {
-    const w = this.preset.train.lossWeights;
     const fake = stopGradient(this.generate(x, rng, false).recon);
+    return this.discriminatorLossOn(x, fake);
+  }
+
+  discriminatorLossOn(x: tf.Tensor4D, fake: tf.Tensor4D): tf.Scalar {
     const d = this.m.discriminator;
     const real = bceWithLogits(d.apply(x, 'train'), 1);
     const faked = bceWithLogits(d.apply(fake, 'train'), 0);
-    return tf.mul(tf.add(real, faked), w.discriminator);
+    return tf.mul(tf.add(real, faked), this.preset.train.lossWeights.discriminator);
   }
 
-  generatorLoss(x: tf.Tensor4D, rng: Rng): GeneratorStep {
+  adversarialLoss(recon: tf.Tensor4D): tf.Scalar {
+    return tf.mul(bceWithLogits(this.m.discriminator.apply(recon, 'train'), 1), this.preset.train.lossWeights.generator);
+  }
+
+  /** The non-adversarial generator losses of a training forward (kept: they outlive tidy scopes). */
+  private generatorParts(x: tf.Tensor4D, rng: Rng, shared: boolean): SharedGeneratorForward {
     const w = this.preset.train.lossWeights;
-    const g = this.generate(x, rng, true);
+    const g = this.generate(x, rng, true, shared);
     const zero = (): tf.Scalar => tf.scalar(0);
     const reconstruction = tf.mul(mse(g.recon, x), w.reconstruction) as tf.Scalar;
     const teacher = g.teacherRecon ? (tf.mul(mse(g.teacherRecon, x), w.teacher) as tf.Scalar) : zero();
     const distillation = g.distillation ? (tf.mul(g.distillation, w.distillation) as tf.Scalar) : zero();
-    const adversarial = tf.mul(bceWithLogits(this.m.discriminator.apply(g.recon, 'train'), 1), w.generator) as tf.Scalar;
-    const total = tf.addN([reconstruction, teacher, distillation, adversarial]) as tf.Scalar;
     const queries = g.queries ? stopGradient(g.queries) : (tf.zeros([0, 1]) as tf.Tensor2D);
-    const parts = { reconstruction, teacher, distillation, adversarial };
+    const parts = { reconstruction, teacher, distillation };
     for (const p of Object.values(parts)) tf.keep(p);
     tf.keep(queries);
-    return { total, parts, queries };
+    return { recon: g.recon, parts, queries };
+  }
+
+  sharedGeneratorForward(x: tf.Tensor4D, rng: Rng): SharedGeneratorForward {
+    return this.generatorParts(x, rng, true);
+  }
+
+  generatorLoss(x: tf.Tensor4D, rng: Rng): GeneratorStep {
+    const g = this.generatorParts(x, rng, false);
+    const adversarial = tf.keep(this.adversarialLoss(g.recon));
+    const { reconstruction, teacher, distillation } = g.parts;
+    const total = tf.addN([reconstruction, teacher, distillation, adversarial]) as tf.Scalar;
+    return { total, parts: { ...g.parts, adversarial }, queries: g.queries };
   }
 
   writeQueues(queries: tf.Tensor2D): void {

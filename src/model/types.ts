@@ -27,6 +27,20 @@ export interface GeneratorStep {
   queries: tf.Tensor2D;
 }
 
+/**
+ * The generator's training-mode forward for a GAN iteration that shares it
+ * between the discriminator step and the generator step (src/train/ganStep.ts):
+ * everything of the generator step except the adversarial term.
+ */
+export interface SharedGeneratorForward {
+  /** Student reconstruction, on the caller's gradient tape. [B,S,S,1] */
+  recon: tf.Tensor4D;
+  /** The non-adversarial, weighted losses (reconstruction, teacher, distillation). */
+  parts: Omit<GeneratorLossParts, 'adversarial'>;
+  /** Detached in-painting queries, [batch * P*P, queryDim], for queue writes. */
+  queries: tf.Tensor2D;
+}
+
 /** How the discriminator's batch norm normalizes when scoring. */
 export type DiscriminatorBnMode = 'per-image' | 'running';
 
@@ -46,6 +60,21 @@ export interface SquidModel {
 
   /** Generator losses for one batch, training mode. Call inside optimizer.minimize. */
   generatorLoss(x: tf.Tensor4D, rng: Rng): GeneratorStep;
+
+  /**
+   * Generator forward for a shared GAN iteration (one forward serves the
+   * discriminator step and the generator step). Batch-norm running statistics
+   * of the encoder, in-painting block and student move as the reference's two
+   * forwards of the same batch would move them; the teacher's once (the
+   * reference runs it only in the generator step). Training mode, masks from rng.
+   */
+  sharedGeneratorForward(x: tf.Tensor4D, rng: Rng): SharedGeneratorForward;
+
+  /** [BCE(D(x), real) + BCE(D(fake), fake)] x weight, for a fake the caller made (detached). */
+  discriminatorLossOn(x: tf.Tensor4D, fake: tf.Tensor4D): tf.Scalar;
+
+  /** BCE(D(recon), real) x generator weight: the generator's adversarial loss (D in training mode). */
+  adversarialLoss(recon: tf.Tensor4D): tf.Scalar;
 
   /** FIFO-writes detached queries into the space-aware memory queues (training only). */
   writeQueues(queries: tf.Tensor2D): void;

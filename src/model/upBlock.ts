@@ -9,6 +9,27 @@ import type { ParamStore } from './params.js';
 import { ResidualBlock } from './residualBlock.js';
 import type { BnMode } from './batchNorm.js';
 
+/**
+ * [a, b] along channels with a gradient that slices dy by the known channel
+ * counts: tfjs's Concat keeps both inputs alive until the backward pass just
+ * for their shapes (here: the upsampled map, which nothing else keeps).
+ */
+export function concatChannels(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+  const ca = a.shape[3];
+  const cb = b.shape[3];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y] = args as [tf.Tensor4D, tf.Tensor4D];
+    return {
+      value: tf.concat([x, y], 3) as tf.Tensor4D,
+      gradFunc: (dy: tf.Tensor) => {
+        const [n, h, w] = dy.shape as [number, number, number, number];
+        return [tf.slice(dy, [0, 0, 0, 0], [n, h, w, ca]), tf.slice(dy, [0, 0, 0, ca], [n, h, w, cb])];
+      },
+    };
+  });
+  return f(a, b) as tf.Tensor4D;
+}
+
 export class UpBlock {
   private readonly block: ResidualBlock;
 
@@ -19,7 +40,7 @@ export class UpBlock {
   apply(x: tf.Tensor4D, skip: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
     const [, h, w] = skip.shape;
     const up = x.shape[1] === h && x.shape[2] === w ? x : tf.image.resizeBilinear(x, [h, w], false, true);
-    const input = this.concat ? tf.concat([skip, up], 3) : up;
+    const input = this.concat ? concatChannels(skip, up) : up;
     return this.block.apply(input, bn);
   }
 }

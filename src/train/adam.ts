@@ -8,7 +8,7 @@
  * hides its learning rate, hence this small class.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { adamUpdate } from '../backend/ops/adamUpdate.js';
+import { adamUpdate, adamUpdateInPlace } from '../backend/ops/adamUpdate.js';
 
 export interface AdamConfig {
   lr: number;
@@ -53,14 +53,17 @@ export class Adam {
       const g = grads[i];
       if (!g) continue;
       const w = this.variables[i] as tf.Variable;
-      // one fused kernel where the backend has it, else the same tfjs ops
+      // in place where the backend can (no new tensors, as torch.optim.Adam)
+      if (adamUpdateInPlace(w, g, this.m[i] as tf.Tensor, this.v[i] as tf.Tensor, hyper)) continue;
+      // else one fused kernel where the backend has it, else the same tfjs ops
       const { w: w1, m, v } = adamUpdate(w, g, this.m[i] as tf.Tensor, this.v[i] as tf.Tensor, hyper);
       w.assign(w1);
       w1.dispose();
       (this.m[i] as tf.Tensor).dispose();
       (this.v[i] as tf.Tensor).dispose();
-      this.m[i] = m;
-      this.v[i] = v;
+      // kept: the optimizer owns its moments, also when apply runs inside a tidy scope
+      this.m[i] = tf.keep(m);
+      this.v[i] = tf.keep(v);
     }
   }
 

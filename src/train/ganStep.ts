@@ -3,8 +3,26 @@
  * then (when asked: every n_critic-th iteration) a generator step followed by
  * the memory-queue writes. Shared by the trainer and the benchmark, so the
  * benchmark times exactly what training runs.
+ *
+ * Shared forward (the default when the iteration has a generator step): the
+ * reference runs the generator forward twice, once without gradient for the
+ * discriminator step and once for the generator step. Here one forward on
+ * the generator's tape serves both: the discriminator step runs between the
+ * generator's forward and backward passes (outside the tape) on the detached
+ * reconstruction, then the gradient g = dL_adv/d recon is taken through the
+ * updated discriminator, and the generator back-propagates
+ *   L_rec + L_teacher + L_dist + sum(g * recon)
+ * whose gradient in the generator's weights is that of
+ *   L_rec + L_teacher + L_dist + L_adv   (the reference's generator loss).
+ * Same math: the discriminator step sees a reconstruction of the same batch
+ * (one mask draw instead of two), the generator step uses the updated
+ * discriminator, the queues get this forward's queries, and batch-norm
+ * running statistics move as the reference's two forwards move them
+ * (BnMode 'train-shared'). test/train.sharedForward.test.ts checks losses,
+ * weights and state against the two-forward path with the same masks.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { outsideTape } from '../backend/tapePause.js';
 import type { Preset } from '../model/presets.js';
 import type { SquidModel } from '../model/types.js';
 import type { Rng } from '../util/rng.js';
@@ -39,6 +57,11 @@ export function createOptimizers(model: SquidModel, preset: Preset): OptimizerPa
 /** Sees each loss value before its update is applied; throw to stop before the update. */
 export type LossCheck = (name: string, value: number) => void;
 
+export interface GanStepOptions {
+  /** One generator forward for both steps (default true); false = the reference's two forwards. */
+  sharedForward?: boolean;
+}
+
 /** x: [B,S,S,1]. Updates the model in place; the caller keeps ownership of x. */
 export async function ganStep(
   model: SquidModel,
@@ -47,7 +70,12 @@ export async function ganStep(
   rng: Rng,
   generatorStep: boolean,
   check: LossCheck,
+  opts: GanStepOptions = {},
 ): Promise<void> {
+  if (generatorStep && opts.sharedForward !== false) {
+    sharedStep(model, opt, x, rng, check);
+    return;
+  }
   // Discriminator step.
   const dVars = model.discriminatorVariables;
   const d = tf.variableGrads(() => model.discriminatorLoss(x, rng), dVars);
@@ -76,6 +104,62 @@ export async function ganStep(
     stacked.dispose();
     check('generator', values[0] as number);
     names.forEach((k, i) => check(k, values[i + 1] as number));
+    opt.g.apply(gVars.map((v) => g.grads[v.name]));
+    if (queries) model.writeQueues(queries);
+  } finally {
+    g.value.dispose();
+    tf.dispose(Object.values(g.grads).filter((t): t is tf.Tensor => t != null));
+    tf.dispose(Object.values(parts));
+    queries?.dispose();
+  }
+}
+
+/** Both steps on one generator forward (see the file comment). Synchronous: it runs inside the generator's tape. */
+function sharedStep(model: SquidModel, opt: OptimizerPair, x: tf.Tensor4D, rng: Rng, check: LossCheck): void {
+  const gVars = model.generatorVariables;
+  const dVars = model.discriminatorVariables;
+  let parts: Record<string, tf.Scalar> = {};
+  let queries: tf.Tensor2D | undefined;
+  const step = (): tf.Scalar => {
+    const fwd = model.sharedGeneratorForward(x, rng);
+    queries = fwd.queries;
+    parts = { ...fwd.parts };
+    const { adversarial, dRecon } = outsideTape(() => {
+      const fake = tf.clone(fwd.recon); // not on the generator's tape: a detached copy
+      const d = tf.variableGrads(() => model.discriminatorLossOn(x, fake), dVars);
+      try {
+        check('discriminator', d.value.dataSync()[0] as number);
+        opt.d.apply(dVars.map((v) => d.grads[v.name]));
+      } finally {
+        d.value.dispose();
+        tf.dispose(Object.values(d.grads).filter((t): t is tf.Tensor => t != null));
+      }
+      // the adversarial loss through the updated discriminator, and its gradient in the reconstruction
+      const { value, grad } = tf.valueAndGrad((r: tf.Tensor) => model.adversarialLoss(r as tf.Tensor4D))(fake);
+      fake.dispose();
+      return { adversarial: tf.keep(value), dRecon: tf.keep(grad) };
+    });
+    parts.adversarial = adversarial;
+    const surrogate = tf.sum(tf.mul(fwd.recon, dRecon)) as tf.Scalar; // d/d recon = dRecon
+    const { reconstruction, teacher, distillation } = fwd.parts;
+    const y = tf.addN([reconstruction, teacher, distillation, surrogate]);
+    dRecon.dispose();
+    return y as tf.Scalar;
+  };
+  let g: { value: tf.Scalar; grads: tf.NamedTensorMap };
+  try {
+    g = tf.variableGrads(step, gVars);
+  } catch (err) {
+    // a loss check stopped the step: nothing is applied; free what the forward kept
+    tf.dispose(Object.values(parts));
+    queries?.dispose();
+    throw err;
+  }
+  try {
+    const names = Object.keys(parts);
+    const values = tf.tidy(() => tf.stack(names.map((k) => parts[k] as tf.Scalar))).dataSync();
+    check('generator', Array.from(values).reduce((a, b) => a + b, 0));
+    names.forEach((k, i) => check(k, values[i] as number));
     opt.g.apply(gVars.map((v) => g.grads[v.name]));
     if (queries) model.writeQueues(queries);
   } finally {

@@ -4,7 +4,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../native/addon.js';
 import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { ADAM_UPDATE, BATCH_MOMENTS, BATCH_NORM_GRAD } from '../ops/names.js';
-import type { AdamHyper } from '../ops/adamUpdate.js';
+import type { AdamHyper, InPlaceAdam } from '../ops/adamUpdate.js';
 import { need, type NativeKernel } from './types.js';
 
 export function fusedKernels(addon: NativeAddon): NativeKernel[] {
@@ -55,4 +55,26 @@ export function fusedKernels(addon: NativeAddon): NativeKernel[] {
       },
     },
   ];
+}
+
+/**
+ * In-place Adam on the native backend: writes the step into the Float32Array
+ * storage of w, m and v when each is held by exactly one tensor (the variable,
+ * the optimizer's moments); a clone taken for a checkpoint shares storage and
+ * sends the step down the functional path instead.
+ */
+export function nativeInPlaceAdam(addon: NativeAddon, backendName: string): InPlaceAdam {
+  return (w, g, m, v, h) => {
+    if (tf.getBackend() !== backendName) return false;
+    const ts = [w, g, m, v];
+    if (!ts.every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, w.shape))) return false;
+    const be = tf.backend() as MathBackendCPU;
+    if ([w, m, v].some((t) => be.refCount(t.dataId) !== 1)) return false;
+    const vals = ts.map((t) => be.data.get(t.dataId).values);
+    if (!vals.every((x) => x instanceof Float32Array)) return false;
+    const [wv, gv, mv, vv] = vals as Float32Array[];
+    if (new Set([wv!.buffer, mv!.buffer, vv!.buffer]).size !== 3) return false;
+    addon.adamUpdate(wv!, gv!, mv!, vv!, wv!, mv!, vv!, [h.lr, h.beta1, h.beta2, h.epsilon, h.weightDecay, h.step]);
+    return true;
+  };
 }

@@ -20,6 +20,8 @@ export interface NativeInfo {
   cpuRuntime: string;
   /** Large allocations served from the heap (see native/src/addon.cc). */
   mallocTuned: boolean;
+  /** oneDNN's instruction set on this CPU, e.g. "avx512_core_bf16" (Winograd convolutions need avx512_core). */
+  cpuIsa: string;
 }
 
 export interface NativeAddon {
@@ -36,6 +38,14 @@ export interface NativeAddon {
   conv2dBackpropFilter(
     x: Float32Array, xShape: Shape4, dy: Float32Array, dyShape: Shape4, dw: Float32Array, wShape: Shape4, params: ConvParams,
   ): void;
+  /** An uninitialized Float32Array of n >= 1 floats on the C heap (see native/src/storage.cc). */
+  allocF32(n: number): Float32Array;
+  /** Detaches and frees an allocF32 array now (views of it then read as empty); false if it is not one. */
+  releaseF32(a: Float32Array): boolean;
+  /** allocF32 blocks not yet released or collected. */
+  liveBlocks(): number;
+  /** oneDNN's implementation names for this convolution's three primitives (e.g. "jit_wino_4x3:avx512_core"). */
+  convImpl(xShape: Shape4, wShape: Shape4, yShape: Shape4, params: ConvParams): { forward: string; backwardData: string; backwardFilter: string };
 
   /** out = op(a, b) with broadcasting; op: BINARY_OPS. */
   binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array, outShape: number[]): void;

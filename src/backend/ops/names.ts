@@ -2,3 +2,4 @@
 export const ADAM_UPDATE = 'SquidAdamUpdate';
 export const BATCH_MOMENTS = 'SquidBatchMoments';
 export const BATCH_NORM_GRAD = 'SquidBatchNormGrad';
+export const RELU_GRAD = 'SquidReluGrad';

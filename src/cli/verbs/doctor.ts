@@ -4,6 +4,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
 import { addBackendOption } from '../options.js';
 
+function convAlgorithms(isa: string | undefined): string {
+  if (!isa) return 'tfjs-cpu';
+  if (process.env.SQUID_CONV_WINOGRAD === '0') return 'direct (Winograd off: SQUID_CONV_WINOGRAD=0)';
+  return isa.startsWith('avx512_core') ? 'Winograd F(4x4,3x3) for 3x3 stride 1, direct otherwise' : 'direct (Winograd needs AVX-512)';
+}
+
 export function register(program: Command): void {
   addBackendOption(
     program.command('doctor').description('print the compute backend, its threads, the oneDNN version and any load failure'),
@@ -18,7 +24,8 @@ export function register(program: Command): void {
       `backend: ${info.name}`,
       `tfjs-core: ${tf.version_core}`,
       `threads: ${info.threads ?? 'n/a (JavaScript, single thread)'}${info.threads ? ' (OpenMP; set SQUID_THREADS to change)' : ''}`,
-      `oneDNN: ${info.onednnVersion ?? 'not loaded'}`,
+      `oneDNN: ${info.onednnVersion ? `${info.onednnVersion}, ISA ${info.cpuIsa ?? '?'}` : 'not loaded'}`,
+      `convolutions: ${convAlgorithms(info.cpuIsa)}`,
       `kernels: ${kernels}`,
       `native: ${info.fallbackReason ? `unavailable: ${info.fallbackReason}` : info.name === 'cpu' ? 'not requested (--backend cpu)' : 'ok'}`,
       `node: ${process.version}`,

@@ -1,0 +1,70 @@
+/**
+ * conv -> batch norm with running statistics (-> ReLU) as one convolution:
+ * the inference form of the residual blocks' layers. With s = gamma /
+ * sqrt(running_var + eps),
+ *   BN(conv(x, W) + b) = conv(x, W * s) + (b - running_mean) * s + beta
+ * so one FusedConv2D with the folded filter and bias (and the ReLU fused)
+ * replaces a convolution, a batch-norm pass and a ReLU pass: the same math
+ * up to rounding (test/model.fusedPaths.test.ts). The folded filter and bias
+ * are cached and recomputed whenever a variable they come from was assigned
+ * (tfjs gives an assigned variable new storage) or written in place by the
+ * optimizer; training-mode passes drop the cache. [N,H,W,in] -> [N,H',W',out]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conv2d } from './layers.js';
+import { BN_EPS, type BatchNorm } from './batchNorm.js';
+import type { ParamStore } from './params.js';
+import { weightsVersion } from '../backend/ops/adamUpdate.js';
+
+export class FoldedConvBn {
+  private key: readonly unknown[] = [];
+  private filter: tf.Tensor4D | undefined;
+  private bias: tf.Tensor1D | undefined;
+
+  constructor(
+    store: ParamStore,
+    private readonly conv: Conv2d,
+    private readonly bn: BatchNorm,
+  ) {
+    store.onDispose(() => this.release());
+  }
+
+  /** [N,H,W,in] -> act(BN_running(conv(x))) */
+  apply(x: tf.Tensor4D, activation: 'relu' | 'linear'): tf.Tensor4D {
+    const { filter, bias } = this.folded();
+    return tf.fused.conv2d({ x, filter, bias, strides: this.conv.stride, pad: this.conv.pad, activation });
+  }
+
+  /** Drops the cached folded weights. */
+  release(): void {
+    this.filter?.dispose();
+    this.bias?.dispose();
+    this.filter = undefined;
+    this.bias = undefined;
+    this.key = [];
+  }
+
+  private folded(): { filter: tf.Tensor4D; bias: tf.Tensor1D } {
+    const c = this.conv;
+    const n = this.bn;
+    const sources = [c.kernel, c.bias, n.gamma, n.beta, n.runningMean, n.runningVar];
+    // storage identities, plus the count of in-place weight writes (an
+    // in-place optimizer step keeps a variable's storage)
+    const key: unknown[] = [...sources.map((v) => (v ? v.dataId : this)), weightsVersion()];
+    if (!this.filter || !this.bias || key.length !== this.key.length || key.some((k, i) => k !== this.key[i])) {
+      this.release();
+      const { filter, bias } = tf.tidy(() => {
+        const scale = tf.mul(n.gamma, tf.rsqrt(tf.add(n.runningVar, BN_EPS))); // [out]
+        const b0 = c.bias ?? tf.zeros([c.outChannels]);
+        return {
+          filter: tf.mul(c.kernel, scale) as tf.Tensor4D, // [k,k,in,out] * [out]
+          bias: tf.add(tf.mul(tf.sub(b0, n.runningMean), scale), n.beta) as tf.Tensor1D,
+        };
+      });
+      this.filter = tf.keep(filter);
+      this.bias = tf.keep(bias);
+      this.key = key;
+    }
+    return { filter: this.filter, bias: this.bias as tf.Tensor1D };
+  }
+}
