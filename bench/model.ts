@@ -1,7 +1,7 @@
 /**
  * Child process of `npm run bench`: times the whole model on one backend and
  * reports its peak RSS. `node dist/bench/model.js --preset zhanglab --mode
- * train|infer [--iters 2] [--warmup 1] [--backend native] [--two-forwards]`; prints one JSON line.
+ * train|infer|infer-batch [--iters 2] [--warmup 1] [--backend native] [--two-forwards]`; prints one JSON line.
  */
 import { useBackend, parseBackendChoice } from '../src/backend/select.js';
 import { makeWorkload } from './workload.js';
@@ -17,8 +17,10 @@ const ms: number[] = [];
 for (let i = 0; i < warmup + iters; i++) {
   const t0 = performance.now();
   if (mode === 'train') await w.trainIteration();
+  else if (mode === 'infer-batch') w.inferBatch();
   else w.inferImage();
-  if (i >= warmup) ms.push(performance.now() - t0);
+  // infer-batch: per image
+  if (i >= warmup) ms.push((performance.now() - t0) / (mode === 'infer-batch' ? w.preset.train.batchSize : 1));
 }
 w.dispose();
 process.stdout.write(JSON.stringify({

@@ -127,10 +127,11 @@ async function main(): Promise<void> {
       if (preset === 'zhanglab') {
         rows.push({ preset, mode: 'train', extra: ['--two-forwards'], label: "training iteration, the reference's two generator forwards (ours only)" });
       }
-      rows.push({ preset, mode: 'infer', label: 'inference per image' });
+      rows.push({ preset, mode: 'infer', label: 'inference per image (one image at a time)' });
+      rows.push({ preset, mode: 'infer-batch', label: 'inference per image, batches of 16 (as `squid score`)' });
     }
     for (const row of rows) {
-      const n = row.mode === 'infer' ? inferIters : iters;
+      const n = row.mode === 'infer' ? inferIters : row.mode === 'infer-batch' ? '3' : iters;
       const warm = row.mode === 'infer' ? '2' : '1';
       const ours: ModelRun[] = [];
       const ref: ModelRun[] = [];

@@ -18,6 +18,8 @@ export interface Workload {
   trainIteration(): Promise<void>;
   /** Inference on one image: reconstruction, then the discriminator logit of it. */
   inferImage(): void;
+  /** Inference on the whole batch (as `squid score` runs it, 16 at a time); per-image discriminator statistics. */
+  inferBatch(): void;
   dispose(): void;
 }
 
@@ -44,6 +46,12 @@ export async function makeWorkload(presetName: string, opts: WorkloadOptions = {
     async trainIteration() {
       opt ??= createOptimizers(model, preset);
       await ganStep(model, opt, x, rng, true, () => undefined, { sharedForward: opts.sharedForward });
+    },
+    inferBatch() {
+      tf.tidy(() => {
+        const rec = model.reconstruct(x);
+        model.discriminatorLogits(rec, 'per-image').dataSync();
+      });
     },
     inferImage() {
       tf.tidy(() => {

@@ -3,7 +3,7 @@ measuring only (bench/run.ts times it beside the TypeScript model): one
 training iteration (discriminator step + generator step, batch 16) and
 per-image inference, at the zhanglab or digitanatomy preset.
 
-usage: python3 squid_reference.py --preset zhanglab --mode train|infer
+usage: python3 squid_reference.py --preset zhanglab --mode train|infer|infer-batch
        [--iters 2] [--warmup 1] [--threads 2] [--batch 16]
 prints one JSON line: {"preset", "mode", "ms": [per-iteration ms], "maxRssMb"}.
 """
@@ -260,6 +260,14 @@ def main():
             og.step()
             G.inpaint.write(q)
             return float(ld) + float(lg)
+    elif a.mode == "infer-batch":
+        G.eval()
+        D.train()  # the reference scores with per-image batch statistics: one image at a time through D
+
+        def iteration():
+            with torch.no_grad():
+                s = G(x, with_teacher=False)[0]
+                return sum(float(D(s[i:i + 1])[0]) for i in range(s.shape[0]))
     else:
         G.eval()
         D.train()  # the reference scores with per-image batch statistics
@@ -273,7 +281,8 @@ def main():
         t0 = time.perf_counter()
         iteration()
         if i >= a.warmup:
-            times.append((time.perf_counter() - t0) * 1000)
+            per = a.batch if a.mode == "infer-batch" else 1  # infer-batch: per image
+            times.append((time.perf_counter() - t0) * 1000 / per)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"preset": a.preset, "mode": a.mode, "ms": times, "maxRssMb": rss, "threads": a.threads,
                       "torch": torch.__version__}))
