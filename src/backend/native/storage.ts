@@ -37,15 +37,17 @@ export function output(backend: MathBackendCPU, shape: number[], values: Float32
  * cache; no page faults, no waiting for V8's garbage collector). Past
  * SQUID_POOL_MB of free blocks (default 2048) a freed block goes straight
  * back to the C heap. Measured at zhanglab, one training step, side by side:
- * the default pool 4.1-4.6 s and 3.3 GB peak RSS; SQUID_POOL_MB=0 (every
- * block freed at once, glibc reuses it) 5.6-6.4 s and 2.7 GB. The pool is
- * the speed default; SQUID_POOL_MB=0 is the low-memory setting.
+ * the default pool 4.2-5.8 s and 3.1-3.2 GB peak RSS; SQUID_POOL_MB=0 (every
+ * block freed at once, glibc reuses it; V8 then collects far more often)
+ * 6.2-7.5 s and 2.7 GB. The pool is the speed default; SQUID_POOL_MB=0 is
+ * the low-memory setting.
  * NativeBackend.readSync hands out copies of pooled arrays, so values read
  * by dataSync() stay valid after their tensor is disposed and reused.
  */
 const holders = new WeakMap<Float32Array, number>(); // arrays we allocated -> tensors holding them
 const free = new Map<number, Float32Array[]>(); // length -> free blocks, most recent last
 let pooledBytes = 0;
+const maxPooledBytes = Number(process.env.SQUID_POOL_MB ?? '2048') * 2 ** 20;
 let addon: NativeAddon | undefined;
 
 /** An uninitialized Float32Array of n floats for outputs the native code writes completely. */
@@ -91,8 +93,6 @@ export function release(a: unknown): void {
   else free.set(a.length, [a]);
   pooledBytes += a.byteLength;
 }
-const maxPooledBytes = Number(process.env.SQUID_POOL_MB ?? '2048') * 2 ** 20;
-
 /** Native output blocks currently allocated on the C heap (held by tensors or free in the pool). */
 export function liveNativeBuffers(): number {
   return addon ? addon.liveBlocks() : 0;
