@@ -1,7 +1,8 @@
 // 2-D convolution (NHWC activations, HWIO filters) through oneDNN:
 // forward (optionally fused bias + activation), backward data, backward filter.
 // Primitives are cached by shape; the filter is reordered every call into the
-// layout oneDNN picked (it changes at every training step; the reorder is cheap).
+// layout oneDNN picked, in per-call scratch (it changes at every training
+// step; the reorder is cheap).
 //
 // Algorithm: 3x3 stride-1 convolutions use oneDNN's Winograd F(4x4, 3x3)
 // (jit_wino_4x3, AVX-512) when the CPU has it: 1.6-2x faster than the direct
@@ -204,20 +205,19 @@ struct ActOut {
 };
 
 // A filter in user layout (hwio) reordered into the layout a primitive wants.
+// (The reordered copy lives in per-call scratch: kept per cached primitive,
+// the copies of every filter in each layout held ~200 MB at zhanglab.)
 struct FilterIn {
   memory::desc user, want;
   bool same;
   dnnl::reorder reorder;
-  memory buf;
   FilterIn(const memory::desc& u, const memory::desc& w) : user(u), want(w), same(u == w) {
-    if (!same) {
-      reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), want));
-      buf = memory(want, engine());
-    }
+    if (!same) reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), want));
   }
-  memory bind(float* data) {
+  memory bind(float* data, Keep& keep) {
     memory u(user, engine(), data);
     if (same) return u;
+    memory buf(want, engine(), hold(keep, want.get_size()));
     reorder.execute(stream(), u, buf);
     return buf;
   }
@@ -243,7 +243,6 @@ struct BwdFilter {
   memory::desc diffWUser, diffWWant, scratchpad;
   bool same;
   dnnl::reorder reorder;
-  memory buf;
 };
 
 template <class T>
@@ -322,7 +321,7 @@ void fwdRun(const Geometry& g, float* x, float* w, float* bias, float* y, int64_
   Keep keep;
   std::unordered_map<int, memory> args;
   args[DNNL_ARG_SRC] = e->src->bind(x, keep);
-  args[DNNL_ARG_WEIGHTS] = e->filter->bind(w);
+  args[DNNL_ARG_WEIGHTS] = e->filter->bind(w, keep);
   memory out = e->dst->target(y, keep);
   args[DNNL_ARG_SCRATCHPAD] = memory(e->scratchpad, engine(), hold(keep, e->scratchpad.get_size()));
   args[DNNL_ARG_DST] = out;
@@ -388,7 +387,7 @@ void bwdDataRun(const Geometry& g, float* dy, float* w, float* dx) {
   Keep keep;
   memory out = e->diffSrc->target(dx, keep);
   e->prim.execute(stream(), {{DNNL_ARG_DIFF_DST, e->diffDst->bind(dy, keep)},
-                             {DNNL_ARG_WEIGHTS, e->filter->bind(w)},
+                             {DNNL_ARG_WEIGHTS, e->filter->bind(w, keep)},
                              {DNNL_ARG_DIFF_SRC, out},
                              {DNNL_ARG_SCRATCHPAD, memory(e->scratchpad, engine(), hold(keep, e->scratchpad.get_size()))}});
   e->diffSrc->finish(out, dx);
@@ -444,18 +443,17 @@ void bwdFilterRun(const Geometry& g, float* x, float* dy, float* dw) {
     ne->same = ne->diffWUser == ne->diffWWant;
     if (!ne->same) {
       ne->reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), ne->diffWWant, engine(), ne->diffWUser));
-      ne->buf = memory(ne->diffWWant, engine());
     }
     e = bwdFilterCache.put(k, std::move(ne));
   }
   memory user(e->diffWUser, engine(), dw);
-  memory target = e->same ? user : e->buf;
   Keep keep;
+  memory target = e->same ? user : memory(e->diffWWant, engine(), hold(keep, e->diffWWant.get_size()));
   e->prim.execute(stream(), {{DNNL_ARG_SRC, e->src->bind(x, keep)},
                              {DNNL_ARG_DIFF_DST, e->diffDst->bind(dy, keep)},
                              {DNNL_ARG_SCRATCHPAD, memory(e->scratchpad, engine(), hold(keep, e->scratchpad.get_size()))},
                              {DNNL_ARG_DIFF_WEIGHTS, target}});
-  if (!e->same) e->reorder.execute(stream(), e->buf, user);
+  if (!e->same) e->reorder.execute(stream(), target, user);
   stream().wait();
 }
 
