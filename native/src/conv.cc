@@ -169,34 +169,36 @@ dnnl::primitive_attr userScratchpad(dnnl::primitive_attr attr = dnnl::primitive_
   return attr;
 }
 
-// An activation in user layout (NHWC) reordered into the layout a primitive wants.
-struct ActIn {
+memory scratchpadMem(const memory::desc& d, Keep& keep) { return memory(d, engine(), hold(keep, d.get_size())); }
+
+// An input (activation or filter) in user layout reordered into the layout a
+// primitive wants, in per-call scratch. (Filter copies kept per cached
+// primitive held ~200 MB at zhanglab.)
+struct In {
   memory::desc user, want;
   bool same;
   dnnl::reorder reorder;
-  ActIn(const memory::desc& u, const memory::desc& w) : user(u), want(w), same(u == w) {
+  In(const memory::desc& u, const memory::desc& w) : user(u), want(w), same(u == w) {
     if (!same) reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), want));
   }
   memory bind(float* data, Keep& keep) {
     memory u(user, engine(), data);
     if (same) return u;
-    memory buf(want, engine(), hold(keep, want.get_size()));
+    memory buf = scratchpadMem(want, keep);
     reorder.execute(stream(), u, buf);
     return buf;
   }
 };
 
-// An activation a primitive writes in its layout, reordered into user layout (NHWC) by finish().
-struct ActOut {
+// An output a primitive writes in its layout, reordered into user layout by finish().
+struct Out {
   memory::desc user, want;
   bool same;
   dnnl::reorder reorder;
-  ActOut(const memory::desc& u, const memory::desc& w) : user(u), want(w), same(u == w) {
+  Out(const memory::desc& u, const memory::desc& w) : user(u), want(w), same(u == w) {
     if (!same) reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), want, engine(), user));
   }
-  memory target(float* data, Keep& keep) {
-    return same ? memory(user, engine(), data) : memory(want, engine(), hold(keep, want.get_size()));
-  }
+  memory target(float* data, Keep& keep) { return same ? memory(user, engine(), data) : scratchpadMem(want, keep); }
   void finish(memory& t, float* data) {
     if (same) return;
     memory u(user, engine(), data);
@@ -204,45 +206,62 @@ struct ActOut {
   }
 };
 
-// A filter in user layout (hwio) reordered into the layout a primitive wants.
-// (The reordered copy lives in per-call scratch: kept per cached primitive,
-// the copies of every filter in each layout held ~200 MB at zhanglab.)
-struct FilterIn {
-  memory::desc user, want;
-  bool same;
-  dnnl::reorder reorder;
-  FilterIn(const memory::desc& u, const memory::desc& w) : user(u), want(w), same(u == w) {
-    if (!same) reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), want));
+// Primitive descriptors of one geometry and algorithm (shared by the kernels and convImpl).
+// The Winograd forward is forward_training: for forward_inference oneDNN wants
+// the filter pre-transformed by a slow reference reorder (62 ms for a 3x3
+// 512->512 filter); in training mode it transforms it itself (JIT).
+dnnl::convolution_forward::primitive_desc fwdPd(const Geometry& g, const Algo& a, bool bias, int64_t act, float alpha) {
+  dnnl::primitive_attr attr;
+  dnnl::post_ops po;
+  appendActivationPostOp(po, act, alpha);
+  attr.set_post_ops(po);
+  auto kind = a.alg == dnnl::algorithm::convolution_winograd ? dnnl::prop_kind::forward_training
+                                                              : dnnl::prop_kind::forward_inference;
+  return forwardPd(g, a, bias, userScratchpad(attr), kind);
+}
+
+dnnl::convolution_backward_data::primitive_desc bwdDataPd(const Geometry& g, const Algo& a) {
+  auto hint = forwardPd(g, a, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
+  dnnl::convolution_backward_data::desc d(a.alg, a.src, g.wAnyMd(), a.dst, g.strides(), g.dilates(), g.padL(), g.padR());
+  return dnnl::convolution_backward_data::primitive_desc(d, userScratchpad(), engine(), hint);
+}
+
+dnnl::convolution_backward_weights::primitive_desc bwdFilterPd(const Geometry& g, const Algo& a) {
+  auto hint = forwardPd(g, a, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
+  dnnl::convolution_backward_weights::desc d(a.alg, a.src, g.wAnyMd(), a.dst, g.strides(), g.dilates(), g.padL(),
+                                             g.padR());
+  return dnnl::convolution_backward_weights::primitive_desc(d, userScratchpad(), engine(), hint);
+}
+
+// make(Algo) with Winograd where the geometry qualifies and oneDNN has it, else direct.
+template <class Make>
+auto choose(const Geometry& g, Make make) -> decltype(make(direct(g))) {
+  if (winogradShape(g)) {
+    try {
+      return make(winograd(g));
+    } catch (const dnnl::error&) {
+    }
   }
-  memory bind(float* data, Keep& keep) {
-    memory u(user, engine(), data);
-    if (same) return u;
-    memory buf(want, engine(), hold(keep, want.get_size()));
-    reorder.execute(stream(), u, buf);
-    return buf;
-  }
-};
+  return make(direct(g));
+}
 
 struct Fwd {
   dnnl::convolution_forward prim;
-  std::unique_ptr<FilterIn> filter;
-  std::unique_ptr<ActIn> src;
-  std::unique_ptr<ActOut> dst;
+  std::unique_ptr<In> src, filter;
+  std::unique_ptr<Out> dst;
   memory::desc bias, scratchpad;
 };
 struct BwdData {
   dnnl::convolution_backward_data prim;
-  std::unique_ptr<FilterIn> filter;
-  std::unique_ptr<ActIn> diffDst;
-  std::unique_ptr<ActOut> diffSrc;
+  std::unique_ptr<In> diffDst, filter;
+  std::unique_ptr<Out> diffSrc;
   memory::desc scratchpad;
 };
 struct BwdFilter {
   dnnl::convolution_backward_weights prim;
-  std::unique_ptr<ActIn> src, diffDst;
-  memory::desc diffWUser, diffWWant, scratchpad;
-  bool same;
-  dnnl::reorder reorder;
+  std::unique_ptr<In> src, diffDst;
+  std::unique_ptr<Out> diffFilter;
+  memory::desc scratchpad;
 };
 
 template <class T>
@@ -286,34 +305,12 @@ void fwdRun(const Geometry& g, float* x, float* w, float* bias, float* y, int64_
   k << g.key() << '|' << (bias ? 1 : 0) << '|' << act << '|' << alpha;
   Fwd* e = fwdCache.find(k.str());
   if (!e) {
-    dnnl::primitive_attr attr;
-    dnnl::post_ops po;
-    appendActivationPostOp(po, act, alpha);
-    attr.set_post_ops(po);
-    attr = userScratchpad(attr);
-    // Winograd forward as forward_training: for forward_inference oneDNN wants
-    // the filter pre-transformed by a slow reference reorder (62 ms for a
-    // 3x3 512->512 filter); in training mode it transforms it itself (JIT).
-    auto make = [&](const Algo& a) {
-      auto kind = a.alg == dnnl::algorithm::convolution_winograd ? dnnl::prop_kind::forward_training
-                                                                  : dnnl::prop_kind::forward_inference;
-      return forwardPd(g, a, bias != nullptr, attr, kind);
-    };
-    dnnl::convolution_forward::primitive_desc pd;
-    bool wino = false;
-    if (winogradShape(g)) {
-      try {
-        pd = make(winograd(g));
-        wino = true;
-      } catch (const dnnl::error&) {
-      }
-    }
-    if (!wino) pd = make(direct(g));
+    auto pd = choose(g, [&](const Algo& a) { return fwdPd(g, a, bias != nullptr, act, alpha); });
     auto ne = std::make_unique<Fwd>();
     ne->prim = dnnl::convolution_forward(pd);
-    ne->filter = std::make_unique<FilterIn>(g.wUserMd(), pd.weights_desc());
-    ne->src = std::make_unique<ActIn>(g.srcMd(), pd.src_desc());
-    ne->dst = std::make_unique<ActOut>(g.dstMd(), pd.dst_desc());
+    ne->filter = std::make_unique<In>(g.wUserMd(), pd.weights_desc());
+    ne->src = std::make_unique<In>(g.srcMd(), pd.src_desc());
+    ne->dst = std::make_unique<Out>(g.dstMd(), pd.dst_desc());
     ne->bias = bias ? pd.bias_desc() : memory::desc();
     ne->scratchpad = pd.scratchpad_desc();
     e = fwdCache.put(k.str(), std::move(ne));
@@ -323,8 +320,8 @@ void fwdRun(const Geometry& g, float* x, float* w, float* bias, float* y, int64_
   args[DNNL_ARG_SRC] = e->src->bind(x, keep);
   args[DNNL_ARG_WEIGHTS] = e->filter->bind(w, keep);
   memory out = e->dst->target(y, keep);
-  args[DNNL_ARG_SCRATCHPAD] = memory(e->scratchpad, engine(), hold(keep, e->scratchpad.get_size()));
   args[DNNL_ARG_DST] = out;
+  args[DNNL_ARG_SCRATCHPAD] = scratchpadMem(e->scratchpad, keep);
   if (bias) args[DNNL_ARG_BIAS] = memory(e->bias, engine(), bias);
   e->prim.execute(stream(), args);
   e->dst->finish(out, y);
@@ -360,27 +357,12 @@ void bwdDataRun(const Geometry& g, float* dy, float* w, float* dx) {
   std::string k = g.key();
   BwdData* e = bwdDataCache.find(k);
   if (!e) {
-    auto make = [&](const Algo& a) {
-      auto hint = forwardPd(g, a, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
-      dnnl::convolution_backward_data::desc d(a.alg, a.src, g.wAnyMd(), a.dst, g.strides(), g.dilates(), g.padL(),
-                                              g.padR());
-      return dnnl::convolution_backward_data::primitive_desc(d, userScratchpad(), engine(), hint);
-    };
-    dnnl::convolution_backward_data::primitive_desc pd;
-    bool wino = false;
-    if (winogradShape(g)) {
-      try {
-        pd = make(winograd(g));
-        wino = true;
-      } catch (const dnnl::error&) {
-      }
-    }
-    if (!wino) pd = make(direct(g));
+    auto pd = choose(g, [&](const Algo& a) { return bwdDataPd(g, a); });
     auto ne = std::make_unique<BwdData>();
     ne->prim = dnnl::convolution_backward_data(pd);
-    ne->filter = std::make_unique<FilterIn>(g.wUserMd(), pd.weights_desc());
-    ne->diffSrc = std::make_unique<ActOut>(g.srcMd(), pd.diff_src_desc());
-    ne->diffDst = std::make_unique<ActIn>(g.dstMd(), pd.diff_dst_desc());
+    ne->filter = std::make_unique<In>(g.wUserMd(), pd.weights_desc());
+    ne->diffDst = std::make_unique<In>(g.dstMd(), pd.diff_dst_desc());
+    ne->diffSrc = std::make_unique<Out>(g.srcMd(), pd.diff_src_desc());
     ne->scratchpad = pd.scratchpad_desc();
     e = bwdDataCache.put(k, std::move(ne));
   }
@@ -389,7 +371,7 @@ void bwdDataRun(const Geometry& g, float* dy, float* w, float* dx) {
   e->prim.execute(stream(), {{DNNL_ARG_DIFF_DST, e->diffDst->bind(dy, keep)},
                              {DNNL_ARG_WEIGHTS, e->filter->bind(w, keep)},
                              {DNNL_ARG_DIFF_SRC, out},
-                             {DNNL_ARG_SCRATCHPAD, memory(e->scratchpad, engine(), hold(keep, e->scratchpad.get_size()))}});
+                             {DNNL_ARG_SCRATCHPAD, scratchpadMem(e->scratchpad, keep)}});
   e->diffSrc->finish(out, dx);
   stream().wait();
 }
@@ -417,43 +399,22 @@ void bwdFilterRun(const Geometry& g, float* x, float* dy, float* dw) {
   std::string k = g.key();
   BwdFilter* e = bwdFilterCache.find(k);
   if (!e) {
-    auto make = [&](const Algo& a) {
-      auto hint = forwardPd(g, a, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
-      dnnl::convolution_backward_weights::desc d(a.alg, a.src, g.wAnyMd(), a.dst, g.strides(), g.dilates(),
-                                                 g.padL(), g.padR());
-      return dnnl::convolution_backward_weights::primitive_desc(d, userScratchpad(), engine(), hint);
-    };
-    dnnl::convolution_backward_weights::primitive_desc pd;
-    bool wino = false;
-    if (winogradShape(g)) {
-      try {
-        pd = make(winograd(g));
-        wino = true;
-      } catch (const dnnl::error&) {
-      }
-    }
-    if (!wino) pd = make(direct(g));
+    auto pd = choose(g, [&](const Algo& a) { return bwdFilterPd(g, a); });
     auto ne = std::make_unique<BwdFilter>();
     ne->prim = dnnl::convolution_backward_weights(pd);
-    ne->src = std::make_unique<ActIn>(g.srcMd(), pd.src_desc());
-    ne->diffDst = std::make_unique<ActIn>(g.dstMd(), pd.diff_dst_desc());
+    ne->src = std::make_unique<In>(g.srcMd(), pd.src_desc());
+    ne->diffDst = std::make_unique<In>(g.dstMd(), pd.diff_dst_desc());
+    ne->diffFilter = std::make_unique<Out>(g.wUserMd(), pd.diff_weights_desc());
     ne->scratchpad = pd.scratchpad_desc();
-    ne->diffWUser = g.wUserMd();
-    ne->diffWWant = pd.diff_weights_desc();
-    ne->same = ne->diffWUser == ne->diffWWant;
-    if (!ne->same) {
-      ne->reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), ne->diffWWant, engine(), ne->diffWUser));
-    }
     e = bwdFilterCache.put(k, std::move(ne));
   }
-  memory user(e->diffWUser, engine(), dw);
   Keep keep;
-  memory target = e->same ? user : memory(e->diffWWant, engine(), hold(keep, e->diffWWant.get_size()));
+  memory out = e->diffFilter->target(dw, keep);
   e->prim.execute(stream(), {{DNNL_ARG_SRC, e->src->bind(x, keep)},
                              {DNNL_ARG_DIFF_DST, e->diffDst->bind(dy, keep)},
-                             {DNNL_ARG_SCRATCHPAD, memory(e->scratchpad, engine(), hold(keep, e->scratchpad.get_size()))},
-                             {DNNL_ARG_DIFF_WEIGHTS, target}});
-  if (!e->same) e->reorder.execute(stream(), target, user);
+                             {DNNL_ARG_DIFF_WEIGHTS, out},
+                             {DNNL_ARG_SCRATCHPAD, scratchpadMem(e->scratchpad, keep)}});
+  e->diffFilter->finish(out, dw);
   stream().wait();
 }
 
@@ -498,31 +459,9 @@ Napi::Value ConvImpl(const Napi::CallbackInfo& info) {
   auto ys = intsArg(info, 2, "outShape", 4);
   auto p = intsArg(info, 3, "params", 8);
   Geometry g = geometry(xs, ws, ys, p);
-  auto pick = [&](auto make) {
-    if (winogradShape(g)) {
-      try {
-        return make(winograd(g));
-      } catch (const dnnl::error&) {
-      }
-    }
-    return make(direct(g));
-  };
-  std::string fwd = pick([&](const Algo& a) {
-    auto kind = a.alg == dnnl::algorithm::convolution_winograd ? dnnl::prop_kind::forward_training
-                                                                : dnnl::prop_kind::forward_inference;
-    return std::string(forwardPd(g, a, false, dnnl::primitive_attr(), kind).impl_info_str());
-  });
-  std::string bwdD = pick([&](const Algo& a) {
-    auto hint = forwardPd(g, a, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
-    dnnl::convolution_backward_data::desc d(a.alg, a.src, g.wAnyMd(), a.dst, g.strides(), g.dilates(), g.padL(), g.padR());
-    return std::string(dnnl::convolution_backward_data::primitive_desc(d, engine(), hint).impl_info_str());
-  });
-  std::string bwdW = pick([&](const Algo& a) {
-    auto hint = forwardPd(g, a, false, dnnl::primitive_attr(), dnnl::prop_kind::forward_training);
-    dnnl::convolution_backward_weights::desc d(a.alg, a.src, g.wAnyMd(), a.dst, g.strides(), g.dilates(), g.padL(),
-                                               g.padR());
-    return std::string(dnnl::convolution_backward_weights::primitive_desc(d, engine(), hint).impl_info_str());
-  });
+  std::string fwd = choose(g, [&](const Algo& a) { return fwdPd(g, a, false, 0, 0.f); }).impl_info_str();
+  std::string bwdD = choose(g, [&](const Algo& a) { return bwdDataPd(g, a); }).impl_info_str();
+  std::string bwdW = choose(g, [&](const Algo& a) { return bwdFilterPd(g, a); }).impl_info_str();
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("forward", fwd);
   o.Set("backwardData", bwdD);

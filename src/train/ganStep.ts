@@ -79,16 +79,9 @@ export async function ganStep(
   // Discriminator step.
   const dVars = model.discriminatorVariables;
   const d = tf.variableGrads(() => model.discriminatorLoss(x, rng), dVars);
-  try {
-    check('discriminator', (await d.value.data())[0] as number);
-    opt.d.apply(dVars.map((v) => d.grads[v.name]));
-  } finally {
-    d.value.dispose();
-    tf.dispose(Object.values(d.grads).filter((g): g is tf.Tensor => g != null));
-  }
+  applyChecked(d, dVars, opt.d, () => check('discriminator', d.value.dataSync()[0] as number));
   if (!generatorStep) return;
   // Generator step, then the queue writes.
-  const gVars = model.generatorVariables;
   let parts: Record<string, tf.Scalar> = {};
   let queries: tf.Tensor2D | undefined;
   const g = tf.variableGrads(() => {
@@ -96,19 +89,38 @@ export async function ganStep(
     parts = Object.fromEntries(Object.entries(step.parts).map(([k, v]) => [k, tf.keep(v)]));
     queries = tf.keep(step.queries);
     return step.total;
-  }, gVars);
+  }, model.generatorVariables);
+  generatorUpdate(model, opt.g, g, g.value.dataSync()[0] as number, parts, queries, check);
+}
+
+/** Runs the loss checks, then applies the gradients; frees the loss and gradients either way. */
+function applyChecked(r: { value: tf.Scalar; grads: tf.NamedTensorMap }, vars: tf.Variable[], opt: Adam, checks: () => void): void {
   try {
-    const names = Object.keys(parts);
-    const stacked = tf.tidy(() => tf.stack([g.value, ...names.map((k) => parts[k] as tf.Scalar)]));
-    const values = await stacked.data();
-    stacked.dispose();
-    check('generator', values[0] as number);
-    names.forEach((k, i) => check(k, values[i + 1] as number));
-    opt.g.apply(gVars.map((v) => g.grads[v.name]));
+    checks();
+    opt.apply(vars.map((v) => r.grads[v.name]));
+  } finally {
+    r.value.dispose();
+    tf.dispose(Object.values(r.grads).filter((t): t is tf.Tensor => t != null));
+  }
+}
+
+/**
+ * Checks the generator's total (default: the sum of the parts) and parts,
+ * applies its gradients, writes the queues; frees parts and queries.
+ */
+function generatorUpdate(
+  model: SquidModel, opt: Adam, g: { value: tf.Scalar; grads: tf.NamedTensorMap }, total: number | undefined,
+  parts: Record<string, tf.Scalar>, queries: tf.Tensor2D | undefined, check: LossCheck,
+): void {
+  try {
+    applyChecked(g, model.generatorVariables, opt, () => {
+      const names = Object.keys(parts);
+      const values = tf.tidy(() => tf.stack(names.map((k) => parts[k] as tf.Scalar))).dataSync();
+      check('generator', total ?? Array.from(values).reduce((a, b) => a + b, 0));
+      names.forEach((k, i) => check(k, values[i] as number));
+    });
     if (queries) model.writeQueues(queries);
   } finally {
-    g.value.dispose();
-    tf.dispose(Object.values(g.grads).filter((t): t is tf.Tensor => t != null));
     tf.dispose(Object.values(parts));
     queries?.dispose();
   }
@@ -127,13 +139,7 @@ function sharedStep(model: SquidModel, opt: OptimizerPair, x: tf.Tensor4D, rng: 
     const { adversarial, dRecon } = outsideTape(() => {
       const fake = tf.clone(fwd.recon); // not on the generator's tape: a detached copy
       const d = tf.variableGrads(() => model.discriminatorLossOn(x, fake), dVars);
-      try {
-        check('discriminator', d.value.dataSync()[0] as number);
-        opt.d.apply(dVars.map((v) => d.grads[v.name]));
-      } finally {
-        d.value.dispose();
-        tf.dispose(Object.values(d.grads).filter((t): t is tf.Tensor => t != null));
-      }
+      applyChecked(d, dVars, opt.d, () => check('discriminator', d.value.dataSync()[0] as number));
       // the adversarial loss through the updated discriminator, and its gradient in the reconstruction
       const { value, grad } = tf.valueAndGrad((r: tf.Tensor) => model.adversarialLoss(r as tf.Tensor4D))(fake);
       fake.dispose();
@@ -155,17 +161,6 @@ function sharedStep(model: SquidModel, opt: OptimizerPair, x: tf.Tensor4D, rng: 
     queries?.dispose();
     throw err;
   }
-  try {
-    const names = Object.keys(parts);
-    const values = tf.tidy(() => tf.stack(names.map((k) => parts[k] as tf.Scalar))).dataSync();
-    check('generator', Array.from(values).reduce((a, b) => a + b, 0));
-    names.forEach((k, i) => check(k, values[i] as number));
-    opt.g.apply(gVars.map((v) => g.grads[v.name]));
-    if (queries) model.writeQueues(queries);
-  } finally {
-    g.value.dispose();
-    tf.dispose(Object.values(g.grads).filter((t): t is tf.Tensor => t != null));
-    tf.dispose(Object.values(parts));
-    queries?.dispose();
-  }
+  // g.value holds the surrogate, not the adversarial loss: the total is the sum of the parts
+  generatorUpdate(model, opt.g, g, undefined, parts, queries, check);
 }

@@ -7,6 +7,11 @@ import { ADAM_UPDATE, BATCH_MOMENTS, BATCH_NORM_GRAD } from '../ops/names.js';
 import type { AdamHyper, InPlaceAdam } from '../ops/adamUpdate.js';
 import { need, type NativeKernel } from './types.js';
 
+/** The addon's hyper-parameter array: [lr, beta1, beta2, eps, weightDecay, step]. */
+function adamHyperArray(h: AdamHyper): [number, number, number, number, number, number] {
+  return [h.lr, h.beta1, h.beta2, h.epsilon, h.weightDecay, h.step];
+}
+
 export function fusedKernels(addon: NativeAddon): NativeKernel[] {
   return [
     {
@@ -20,7 +25,7 @@ export function fusedKernels(addon: NativeAddon): NativeKernel[] {
         const n = size(w.shape);
         const [wo, mo, vo] = [alloc(n), alloc(n), alloc(n)];
         const [wv, gv, mv, vv] = ts.map((t) => f32(be, t));
-        addon.adamUpdate(wv!, gv!, mv!, vv!, wo, mo, vo, [h.lr, h.beta1, h.beta2, h.epsilon, h.weightDecay, h.step]);
+        addon.adamUpdate(wv!, gv!, mv!, vv!, wo, mo, vo, adamHyperArray(h));
         return [output(be, [...w.shape], wo), output(be, [...w.shape], mo), output(be, [...w.shape], vo)];
       },
     },
@@ -74,7 +79,7 @@ export function nativeInPlaceAdam(addon: NativeAddon, backendName: string): InPl
     if (!vals.every((x) => x instanceof Float32Array)) return false;
     const [wv, gv, mv, vv] = vals as Float32Array[];
     if (new Set([wv!.buffer, mv!.buffer, vv!.buffer]).size !== 3) return false;
-    addon.adamUpdate(wv!, gv!, mv!, vv!, wv!, mv!, vv!, [h.lr, h.beta1, h.beta2, h.epsilon, h.weightDecay, h.step]);
+    addon.adamUpdate(wv!, gv!, mv!, vv!, wv!, mv!, vv!, adamHyperArray(h));
     return true;
   };
 }
