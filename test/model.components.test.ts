@@ -12,6 +12,7 @@ import { Encoder } from '../src/model/encoder.js';
 import { MemoryQueue } from '../src/model/memoryQueue.js';
 import { MemoryMatrix } from '../src/model/memoryMatrix.js';
 import { gumbelShrinkage, hardShrink } from '../src/model/gumbelShrinkage.js';
+import { memoryRead } from '../src/model/memoryRead.js';
 import { InpaintingBlock, neighbourIndex, neighbourScoreBias } from '../src/model/inpaintingBlock.js';
 import { MultiHeadAttention } from '../src/model/multiHeadAttention.js';
 import { DecoderMemory } from '../src/model/decoderMemory.js';
@@ -153,6 +154,24 @@ test('Gumbel shrinkage: forward keeps exactly k entries per row (L1 = 1), gradie
   assert.ok(maxAbsDiff(gumbelShrinkage(w, 4, false), tf.softmax(w)) < 1e-7);
   // k >= slots keeps every entry
   assert.ok(maxAbsDiff(hardShrink(tf.softmax(w), 20), tf.softmax(w)) < 1e-6);
+});
+
+test('memory read at inference (only the k non-zero rows read) equals the dense read', () => {
+  const rng = new Rng(8);
+  const rand = (shape: number[], scale: number) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal() * scale), shape);
+  // [memories, rows, slots, dim, k]: one memory, several, k = slots - 1
+  for (const [M, B, S, d, k] of [[1, 3, 20, 7, 4], [4, 2, 30, 5, 1], [3, 5, 9, 6, 8]] as const) {
+    const q = rand([M, B, d], 1) as tf.Tensor3D;
+    const mem = rand([M, S, d], 1) as tf.Tensor3D;
+    const dense = memoryRead(q, mem, k, true, 'train');
+    const sparse = memoryRead(q, mem, k, true, 'inference');
+    assert.deepEqual(sparse.shape, [M, B, d]);
+    assert.ok(maxAbsDiff(sparse, dense) < 1e-5, `M=${M} B=${B} S=${S} k=${k}: ${maxAbsDiff(sparse, dense)}`);
+    // the read-out is not the plain softmax read (the test would pass with a dense softmax otherwise)
+    assert.ok(maxAbsDiff(dense, memoryRead(q, mem, k, false, 'train')) > 1e-3);
+    // without shrinkage, inference reads densely (softmax)
+    assert.ok(maxAbsDiff(memoryRead(q, mem, k, false, 'inference'), memoryRead(q, mem, k, false, 'train')) < 1e-6);
+  }
 });
 
 test('multi-head attention: identical keys give the value projection whatever the query', () => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/util/rng.js';
 import { loadAddon } from '../src/backend/native/addon.js';
-import { assertRanNatively, compareBackends, nativeSkipReason, randomInput, type Input } from './nativeHarness.js';
+import { hintConstant } from '../src/backend/constantHint.js';
+import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn, type Input } from './nativeHarness.js';
 
 const skip = await nativeSkipReason();
 
@@ -103,6 +104,37 @@ test('3x3 stride-1 convolutions with >= 1024 output pixels take Winograd on AVX-
   if (avx512 && process.env.SQUID_CONV_WINOGRAD !== '0') {
     for (const impl of Object.values(wino)) assert.match(impl, /wino/, 'Winograd expected on an AVX-512 CPU');
   }
+});
+
+test('a filter declared constant is kept in oneDNN layout, gives the same results, and is freed with its tensor', { skip }, async () => {
+  const addon = loadAddon();
+  // direct (36 output pixels) and Winograd shapes, both wanting a blocked filter layout
+  for (const [i, [xs, ws]] of ([[[1, 6, 6, 64], [3, 3, 64, 64]], [[2, 19, 21, 32], [3, 3, 32, 48]]] as const).entries()) {
+    const rng = new Rng(900 + i);
+    const x = randomInput(rng, [...xs]);
+    const filters = [randomInput(rng, [...ws]), randomInput(rng, [...ws])];
+    const conv = (t: Record<string, tf.Tensor>) =>
+      tf.fused.conv2d({ x: t.x as tf.Tensor4D, filter: t.w as tf.Tensor4D, strides: 1, pad: 'same', activation: 'relu' });
+    await tf.setBackend('native');
+    const before = addon.constantFilterBytes();
+    for (const w of filters) {
+      // the reference on tfjs-cpu (runOn switches backends), then native with the filter declared constant
+      const [ref] = await runOn('cpu', { x, w }, conv);
+      await tf.setBackend('native');
+      const xt = tf.tensor(x.data.slice(), x.shape);
+      const wt = tf.tensor(w.data.slice(), w.shape); // the second takes the first's freed storage when pooled
+      hintConstant(wt);
+      for (let call = 0; call < 2; call++) {
+        const y = conv({ x: xt, w: wt });
+        assertClose(Float32Array.from(y.dataSync()), ref!.data, 1e-4, `constant filter ${JSON.stringify(ws)} call ${call}`);
+        y.dispose();
+        assert.ok(addon.constantFilterBytes() >= before + w.data.length * 4, 'the reordered filter is kept');
+      }
+      tf.dispose([xt, wt]);
+      assert.equal(addon.constantFilterBytes(), before, 'freed with the tensor');
+    }
+  }
+  assertRanNatively(['FusedConv2D'], 'constant filter');
 });
 
 test('native conv2d rejects bad arguments with JS errors instead of crashing', { skip }, () => {

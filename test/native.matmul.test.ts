@@ -23,6 +23,15 @@ const cases: [number[], number[], boolean, boolean][] = [
   [[3, 300, 2], [3, 300, 70], true, false],
   [[3, 300, 4], [3, 70, 300], true, true],
   [[1, 3, 260], [4, 260, 33], false, false],
+  // every row count of the small-M kernels, K not a multiple of the unrolling
+  [[5, 301], [301, 77], false, false],
+  [[8, 259], [259, 3], false, false],
+  [[2, 517], [33, 517], false, true],
+  [[6, 1030], [40, 1030], false, true],
+  [[3, 263], [17, 263], false, true],
+  [[7, 257], [9, 257], false, true],
+  [[5, 300], [11, 300], false, true],
+  [[8, 270], [5, 270], false, true],
 ];
 
 test('native BatchMatMul matches tfjs-cpu, forward and gradients', { skip }, async () => {

@@ -2,7 +2,8 @@
 // forward (optionally fused bias + activation), backward data, backward filter.
 // Primitives are cached by shape; the filter is reordered every call into the
 // layout oneDNN picked, in per-call scratch (it changes at every training
-// step; the reorder is cheap).
+// step), except a filter the caller declares constant (inference), which is
+// reordered once (constantFilters).
 //
 // Algorithm: 3x3 stride-1 convolutions use oneDNN's Winograd F(4x4, 3x3)
 // (jit_wino_4x3, AVX-512) when the CPU has it: 1.6-2x faster than the direct
@@ -188,7 +189,36 @@ struct In {
     reorder.execute(stream(), u, buf);
     return buf;
   }
+  // A filter the caller declared constant (id > 0; see constantFilters):
+  // reordered once into a kept copy, read from there on later calls.
+  memory bindConstant(float* data, int64_t id, Keep& keep);
 };
+
+// Filters declared constant by the caller (a tfjs tensor that is never
+// written while it lives: the folded inference filters), kept in each layout
+// a forward primitive wants. Inference reorders a filter on every call
+// otherwise: the 45 M-parameter zhanglab network moves ~90 MB per image for
+// that. The caller releases an id when its tensor is disposed.
+struct Packed {
+  memory::desc want;
+  std::unique_ptr<Buf> buf;
+};
+std::unordered_map<int64_t, std::vector<Packed>> constantFilters;
+size_t constantBytes = 0;
+
+memory In::bindConstant(float* data, int64_t id, Keep& keep) {
+  if (id <= 0 || same) return bind(data, keep);
+  auto& list = constantFilters[id];
+  for (auto& p : list)
+    if (p.want == want) return memory(want, engine(), p.buf->p);
+  auto buf = std::make_unique<Buf>(want.get_size());
+  memory m(want, engine(), buf->p);
+  memory u(user, engine(), data);
+  reorder.execute(stream(), u, m);
+  constantBytes += want.get_size();
+  list.push_back({want, std::move(buf)});
+  return m;
+}
 
 // An output a primitive writes in its layout, reordered into user layout by finish().
 struct Out {
@@ -300,7 +330,7 @@ void appendActivationPostOp(dnnl::post_ops& po, int64_t act, float alpha) {
 
 namespace {
 
-void fwdRun(const Geometry& g, float* x, float* w, float* bias, float* y, int64_t act, float alpha) {
+void fwdRun(const Geometry& g, float* x, float* w, int64_t constantId, float* bias, float* y, int64_t act, float alpha) {
   std::ostringstream k;
   k << g.key() << '|' << (bias ? 1 : 0) << '|' << act << '|' << alpha;
   Fwd* e = fwdCache.find(k.str());
@@ -318,7 +348,7 @@ void fwdRun(const Geometry& g, float* x, float* w, float* bias, float* y, int64_
   Keep keep;
   std::unordered_map<int, memory> args;
   args[DNNL_ARG_SRC] = e->src->bind(x, keep);
-  args[DNNL_ARG_WEIGHTS] = e->filter->bind(w, keep);
+  args[DNNL_ARG_WEIGHTS] = e->filter->bindConstant(w, constantId, keep);
   memory out = e->dst->target(y, keep);
   args[DNNL_ARG_DST] = out;
   args[DNNL_ARG_SCRATCHPAD] = scratchpadMem(e->scratchpad, keep);
@@ -328,7 +358,8 @@ void fwdRun(const Geometry& g, float* x, float* w, float* bias, float* y, int64_
   stream().wait();
 }
 
-// conv2d(x, xShape, w, wShape, bias|null, y, yShape, params, act, alpha)
+// conv2d(x, xShape, w, wShape, bias|null, y, yShape, params, act, alpha[, constantId])
+// constantId > 0: w never changes while the id lives (see constantFilters).
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   F32 x = f32Arg(info, 0, "x");
   auto xs = intsArg(info, 1, "xShape", 4);
@@ -340,6 +371,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   auto p = intsArg(info, 7, "params", 8);
   int64_t act = intArg(info, 8, "activation");
   float alpha = static_cast<float>(numArg(info, 9, "alpha"));
+  int64_t constantId = info.Length() > 10 && !info[10].IsUndefined() ? intArg(info, 10, "constantId") : 0;
   Geometry g = geometry(xs, ws, ys, p);
   requireSize(x, xs, "x");
   requireSize(w, ws, "filter");
@@ -348,7 +380,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   require(act >= 0 && act <= 5, "unknown activation code " + std::to_string(act));
 
   forEachChunk(g, [&](const Geometry& c, int64_t n0) {
-    fwdRun(c, x.data + n0 * g.H * g.W * g.C, w.data, b.data, y.data + n0 * g.OH * g.OW * g.O, act, alpha);
+    fwdRun(c, x.data + n0 * g.H * g.W * g.C, w.data, constantId, b.data, y.data + n0 * g.OH * g.OW * g.O, act, alpha);
   });
   return info.Env().Undefined();
 }
@@ -469,9 +501,27 @@ Napi::Value ConvImpl(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// releaseConstantFilter(id): drops the kept copies of a constant filter.
+Napi::Value ReleaseConstantFilter(const Napi::CallbackInfo& info) {
+  int64_t id = intArg(info, 0, "id");
+  auto it = constantFilters.find(id);
+  if (it != constantFilters.end()) {
+    for (auto& p : it->second) constantBytes -= p.want.get_size();
+    constantFilters.erase(it);
+  }
+  return info.Env().Undefined();
+}
+
+// constantFilterBytes(): bytes held by kept constant-filter copies.
+Napi::Value ConstantFilterBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(constantBytes));
+}
+
 }  // namespace
 
 void registerConv(Napi::Env env, Napi::Object exports) {
+  exports.Set("releaseConstantFilter", wrap(env, "releaseConstantFilter", ReleaseConstantFilter));
+  exports.Set("constantFilterBytes", wrap(env, "constantFilterBytes", ConstantFilterBytes));
   exports.Set("convImpl", wrap(env, "convImpl", ConvImpl));
   exports.Set("conv2d", wrap(env, "conv2d", Conv2d));
   exports.Set("conv2dBackpropInput", wrap(env, "conv2dBackpropInput", Conv2dBackpropInput));

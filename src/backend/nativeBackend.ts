@@ -11,6 +11,7 @@ import type { BackendInfo } from './select.js';
 import { installLeanBackprop } from './leanBackprop.js';
 import { loadAddon, type NativeAddon } from './native/addon.js';
 import { hold, isPooled, release } from './native/storage.js';
+import { forgetConstant, markConstant, onConstantReleased } from './native/constantFilters.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { reduceKernels } from './kernels/reduce.js';
@@ -50,8 +51,16 @@ export class NativeBackend extends MathBackendCPU {
   override disposeData(dataId: tf.DataId, force = false): boolean {
     const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
     const released = super.disposeData(dataId, force);
-    if (values !== undefined && !this.data.has(dataId)) release(values);
+    if (values !== undefined && !this.data.has(dataId)) {
+      forgetConstant(dataId);
+      release(values);
+    }
     return released;
+  }
+
+  /** See src/backend/constantHint.ts: the convolution keeps such a filter prepared (native/constantFilters.ts). */
+  hintConstant(dataId: tf.DataId): void {
+    if (this.data.has(dataId)) markConstant(dataId);
   }
 }
 
@@ -132,6 +141,7 @@ export async function registerNativeBackend(): Promise<BackendInfo> {
   installGradientOverrides();
   installLeanBackprop();
   setInPlaceAdam(nativeInPlaceAdam(addon, NATIVE_BACKEND));
+  onConstantReleased((id) => addon.releaseConstantFilter(id));
   nativeNames = [...natives.keys()].sort();
   registered = { name: NATIVE_BACKEND, threads: info.threads, onednnVersion: info.onednn, cpuIsa: info.cpuIsa };
   return registered;

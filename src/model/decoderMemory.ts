@@ -61,7 +61,8 @@ export class DecoderMemory {
   /** rng: masks for the shortcut in training; undefined = inference */
   apply(x: tf.Tensor4D, rng: Rng | undefined): tf.Tensor4D {
     const m = this.config;
-    const out = this.fromVectors(this.matrix.read(this.toVectors(x), m.shrinkageTopK, m.ablation.gumbelShrinkage), x.shape);
+    const mode = rng ? 'train' : 'inference';
+    const out = this.fromVectors(this.matrix.read(this.toVectors(x), m.shrinkageTopK, m.ablation.gumbelShrinkage, mode), x.shape);
     if (rng && m.ablation.maskedShortcut) return maskedShortcut(out, x, rng, m.maskKeepProb);
     return out;
   }

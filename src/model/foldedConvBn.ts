@@ -8,13 +8,17 @@
  * up to rounding (test/model.fusedPaths.test.ts). The folded filter and bias
  * are cached and recomputed whenever a variable they come from was assigned
  * (tfjs gives an assigned variable new storage) or written in place by the
- * optimizer; training-mode passes drop the cache. [N,H,W,in] -> [N,H',W',out]
+ * optimizer; training-mode passes drop the cache. The folded filter is
+ * declared constant to the backend (the native convolution then keeps it in
+ * its own layout instead of reordering it on every call).
+ * [N,H,W,in] -> [N,H',W',out]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2d } from './layers.js';
 import { BN_EPS, type BatchNorm } from './batchNorm.js';
 import type { ParamStore } from './params.js';
 import { weightsVersion } from '../backend/ops/adamUpdate.js';
+import { hintConstant } from '../backend/constantHint.js';
 
 export class FoldedConvBn {
   private key: readonly unknown[] = [];
@@ -62,6 +66,7 @@ export class FoldedConvBn {
         };
       });
       this.filter = tf.keep(filter);
+      hintConstant(filter); // never written: the backend may keep it prepared
       this.bias = tf.keep(bias);
       this.key = key;
     }

@@ -23,6 +23,26 @@ export function hardShrink(y: tf.Tensor, k: number): tf.Tensor {
   });
 }
 
+/**
+ * hardShrink's non-zero part: the weights of the k largest y (in descending
+ * order of y) and their indices, normalized as hardShrink normalizes; every
+ * other entry of hardShrink(y, k) is exactly 0. No gradient. k < S.
+ * y [..., S] -> weights [..., k], indices [..., k]
+ */
+export function shrinkTopK(y: tf.Tensor, k: number): { weights: tf.Tensor; indices: tf.Tensor } {
+  return tf.tidy(() => {
+    const top = tf.topk(y, k + 1, true); // [..., k+1] descending
+    const lead = top.values.shape.slice(0, -1);
+    const begin = new Array<number>(top.values.rank).fill(0);
+    const yk = tf.slice(top.values, begin, [...lead, k]);
+    const t = tf.slice(top.values, [...begin.slice(0, -1), k], [...lead, 1]);
+    const diff = tf.sub(yk, t);
+    const h = tf.div(tf.mul(tf.relu(diff), yk), tf.add(tf.abs(diff), 1e-12));
+    const weights = tf.div(h, tf.maximum(tf.sum(tf.abs(h), -1, true), 1e-12));
+    return { weights, indices: tf.slice(top.indices, begin, [...lead, k]) };
+  });
+}
+
 /** Straight-through: forward hardShrink(y), backward identity into y. */
 export function straightThroughShrink<T extends tf.Tensor>(y: T, k: number): T {
   const f = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({

@@ -56,10 +56,16 @@ export function neighbourIndex(perSide: number): Int32Array {
  */
 export function neighbourScoreBias(perSide: number): tf.Tensor2D {
   const N = perSide * perSide;
-  const counts = new Float32Array(N * (N + 1));
-  neighbourIndex(perSide).forEach((t, j) => (counts[Math.floor(j / 8) * (N + 1) + t] += 1));
-  return tf.tensor2d(counts.map((c) => (c > 0 ? Math.log(c) : -1e9)), [N, N + 1]);
+  let bias = scoreBiasValues.get(perSide);
+  if (!bias) {
+    const counts = new Float32Array(N * (N + 1));
+    neighbourIndex(perSide).forEach((t, j) => (counts[Math.floor(j / 8) * (N + 1) + t] += 1));
+    bias = counts.map((c) => (c > 0 ? Math.log(c) : -1e9));
+    scoreBiasValues.set(perSide, bias);
+  }
+  return tf.tensor2d(bias.slice(), [N, N + 1]); // a copy: tensors may take ownership of their array
 }
+const scoreBiasValues = new Map<number, Float32Array>();
 
 export class InpaintingBlock {
   readonly memory: MemoryQueue | MemoryMatrix;
@@ -111,7 +117,7 @@ export class InpaintingBlock {
     // memory read: [Q, rows, d]
     const grouped = this.memory instanceof MemoryQueue ? this.memory.numQueues : this.memory.numMemories;
     const qm = grouped === 1 ? tf.reshape(q, [1, B * N, d]) : tf.transpose(tf.reshape(q, [B, N, d]), [1, 0, 2]);
-    const read = this.memory.read(qm as tf.Tensor3D, m.shrinkageTopK, m.ablation.gumbelShrinkage);
+    const read = this.memory.read(qm as tf.Tensor3D, m.shrinkageTopK, m.ablation.gumbelShrinkage, rng ? 'train' : 'inference');
     const nRead = grouped === 1 ? tf.reshape(read, [B, N, d]) : tf.transpose(read, [1, 0, 2]); // [B,N,d]
 
     // keys = values = the read-outs of the 8 neighbours, a zero token for each

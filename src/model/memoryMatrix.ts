@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
-import { memoryRead } from './memoryRead.js';
+import { memoryRead, type ReadMode } from './memoryRead.js';
 
 export class MemoryMatrix {
   /** [M, S, d], trainable */
@@ -17,7 +17,7 @@ export class MemoryMatrix {
   }
 
   /** q [M,B,d] -> [M,B,d] */
-  read(q: tf.Tensor3D, topK: number, gumbel: boolean): tf.Tensor3D {
-    return memoryRead(q, this.memory as tf.Tensor3D, topK, gumbel);
+  read(q: tf.Tensor3D, topK: number, gumbel: boolean, mode: ReadMode = 'train'): tf.Tensor3D {
+    return memoryRead(q, this.memory as tf.Tensor3D, topK, gumbel, mode);
   }
 }

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
-import { memoryRead } from './memoryRead.js';
+import { memoryRead, type ReadMode } from './memoryRead.js';
 import { stopGradient } from './detach.js';
 
 export class MemoryQueue {
@@ -23,8 +23,8 @@ export class MemoryQueue {
   }
 
   /** q [Q,B,d] -> [Q,B,d] (no gradient reaches the queue) */
-  read(q: tf.Tensor3D, topK: number, gumbel: boolean): tf.Tensor3D {
-    return memoryRead(q, stopGradient(this.memory as tf.Tensor3D), topK, gumbel);
+  read(q: tf.Tensor3D, topK: number, gumbel: boolean, mode: ReadMode = 'train'): tf.Tensor3D {
+    return memoryRead(q, stopGradient(this.memory as tf.Tensor3D), topK, gumbel, mode);
   }
 
   /**

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { ACTIVATION_CODES, type ConvParams, type NativeAddon, type Shape4 } from '../native/addon.js';
 import { alloc, f32, isF32, output, size } from '../native/storage.js';
+import { constantId } from '../native/constantFilters.js';
 import { maybe, need, type NativeKernel } from './types.js';
 
 type Pad = tf.Conv2DAttrs['pad'];
@@ -46,7 +47,10 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
       const be = backend as MathBackendCPU;
       const outShape = c.info.outShape;
       const y = alloc(size(outShape));
-      addon.conv2d(f32(be, x), x.shape as Shape4, f32(be, filter), filter.shape as Shape4, null, y, outShape, c.params, 0, 0);
+      addon.conv2d(
+        f32(be, x), x.shape as Shape4, f32(be, filter), filter.shape as Shape4, null, y, outShape, c.params, 0, 0,
+        constantId(filter.dataId),
+      );
       return output(be, outShape, y);
     },
   };
@@ -72,7 +76,7 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
       const y = alloc(size(outShape));
       addon.conv2d(
         f32(be, x), x.shape as Shape4, f32(be, filter), filter.shape as Shape4, bias ? f32(be, bias) : null,
-        y, outShape, c.params, act, a.leakyreluAlpha ?? 0.2,
+        y, outShape, c.params, act, a.leakyreluAlpha ?? 0.2, constantId(filter.dataId),
       );
       return output(be, outShape, y);
     },

@@ -30,8 +30,12 @@ export interface NativeAddon {
   /** y = act(conv(x, w) + bias); x [N,H,W,C], w [KH,KW,C,O], y [N,OH,OW,O]. act: see ACTIVATION_CODES. */
   conv2d(
     x: Float32Array, xShape: Shape4, w: Float32Array, wShape: Shape4, bias: Float32Array | null,
-    y: Float32Array, yShape: Shape4, params: ConvParams, act: number, alpha: number,
+    y: Float32Array, yShape: Shape4, params: ConvParams, act: number, alpha: number, constantId?: number,
   ): void;
+  /** Drops the reordered copies kept for a constant filter id (constantId > 0 in conv2d: w never changes while the id lives). */
+  releaseConstantFilter(id: number): void;
+  /** Bytes held by kept constant-filter copies. */
+  constantFilterBytes(): number;
   conv2dBackpropInput(
     dy: Float32Array, dyShape: Shape4, w: Float32Array, wShape: Shape4, dx: Float32Array, dxShape: Shape4, params: ConvParams,
   ): void;
@@ -133,14 +137,24 @@ export function loadAddon(): NativeAddon {
     }
     throw new Error(why);
   }
-  // libgomp reads this once when it loads: idle OpenMP workers sleep instead
-  // of spinning while JavaScript runs between kernels (2 shared cores).
-  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  // libgomp reads its settings once, when it loads. An idle OpenMP worker
+  // spins for GOMP_SPINCOUNT iterations (libgomp's documented default,
+  // bounded: tens of ms) before it sleeps, so the next kernel after a few
+  // microseconds of JavaScript finds it awake. (The first sessions used
+  // OMP_WAIT_POLICY=PASSIVE, sleeping at once: zhanglab inference 70-72 ->
+  // 58-64 ms per image without it, training unchanged.) A user's own
+  // OMP_WAIT_POLICY / GOMP_SPINCOUNT win. The variable is removed again after
+  // loading, so child processes (the PyTorch side of `npm run bench`) get the
+  // user's environment.
+  const setSpin = process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined;
+  if (setSpin) process.env.GOMP_SPINCOUNT = '300000';
   const req = createRequire(import.meta.url);
   try {
     cached = req(file) as NativeAddon;
   } catch (err) {
     throw new Error(`cannot load ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  } finally {
+    if (setSpin) delete process.env.GOMP_SPINCOUNT;
   }
   return cached;
 }
