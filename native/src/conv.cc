@@ -13,8 +13,9 @@
 // are a few percent of the convolution's time). The same
 // convolution, a different summation: results differ from direct by rounding
 // (test/native.conv.test.ts holds both to the tfjs-cpu reference).
-// SQUID_CONV_WINOGRAD=0 turns it off; everything else, and any convolution
-// with a constant filter (inference), uses direct on NHWC.
+// SQUID_CONV_WINOGRAD=0 turns it off; everything else, and convolutions of
+// a constant filter (inference) with fewer than 64 input channels, use
+// direct on NHWC.
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -92,9 +93,20 @@ bool winogradOn() {
 // 1.2-1.8x faster, 16x4x4 512->512 and 4x8x8 256->256 (256 px) 1.5-2x slower.
 constexpr int64_t kWinogradMinPixels = 1024;
 
-bool winogradShape(const Geometry& g) {
+// A constant filter (inference; its reordered copy is kept) with fewer than
+// 64 input channels runs direct up to 64K output pixels: there the direct
+// kernel matched or beat Winograd's per-call transforms (1x128x128 32->32:
+// 1.08 vs 1.23 ms), while from 64 channels up Winograd wins at batch 1 and
+// by up to 2x in batches (64x16x16 128->128: 7.7 vs 15.4 ms).
+constexpr int64_t kConstantDirectBelowChannels = 64;
+constexpr int64_t kConstantDirectBelowPixels = 65536;
+
+bool winogradShape(const Geometry& g, bool constantFilter = false) {
+  const int64_t pixels = g.N * g.OH * g.OW;
+  const bool directConstant =
+      constantFilter && g.C < kConstantDirectBelowChannels && pixels < kConstantDirectBelowPixels;
   return winogradOn() && g.KH == 3 && g.KW == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
-         g.N * g.OH * g.OW >= kWinogradMinPixels;
+         pixels >= kWinogradMinPixels && !directConstant;
 }
 
 // Winograd's working memory (blocked copies of the activations, transformed
@@ -109,9 +121,9 @@ bool winogradShape(const Geometry& g) {
 constexpr int64_t kChunkBytes = 16 << 20;
 
 template <class F>
-void forEachChunk(const Geometry& g, F run, bool direct = false) {
+void forEachChunk(const Geometry& g, F run, bool constantFilter = false) {
   int64_t chunk = g.N;
-  if (!direct && winogradShape(g)) {
+  if (winogradShape(g, constantFilter)) {
     const int64_t perImage = (g.H * g.W * g.C + g.OH * g.OW * g.O) * static_cast<int64_t>(sizeof(float));
     const int64_t minImages = (kWinogradMinPixels + g.OH * g.OW - 1) / (g.OH * g.OW);
     chunk = std::min(g.N, std::max({int64_t(1), minImages, kChunkBytes / perImage}));
@@ -266,8 +278,8 @@ dnnl::convolution_backward_weights::primitive_desc bwdFilterPd(const Geometry& g
 
 // make(Algo) with Winograd where the geometry qualifies and oneDNN has it, else direct.
 template <class Make>
-auto choose(const Geometry& g, Make make) -> decltype(make(direct(g))) {
-  if (winogradShape(g)) {
+auto choose(const Geometry& g, Make make, bool constantFilter = false) -> decltype(make(direct(g))) {
+  if (winogradShape(g, constantFilter)) {
     try {
       return make(winograd(g));
     } catch (const dnnl::error&) {
@@ -332,17 +344,14 @@ void appendActivationPostOp(dnnl::post_ops& po, int64_t act, float alpha) {
 namespace {
 
 void fwdRun(const Geometry& g, float* x, float* w, int64_t constantId, float* bias, float* y, int64_t act, float alpha) {
-  // A constant filter (inference) runs direct: its reordered copy is kept,
-  // while Winograd would transform it again on every call (its
-  // forward_inference wants a slow reference pre-transform instead).
-  // zhanglab inference per image: 64.5-65.3 ms with Winograd, 58.5-59.2 direct.
+  // a constant filter: see winogradShape
   const bool constant = constantId > 0;
   std::ostringstream k;
   k << g.key() << '|' << (bias ? 1 : 0) << '|' << act << '|' << alpha << '|' << constant;
   Fwd* e = fwdCache.find(k.str());
   if (!e) {
     auto make = [&](const Algo& a) { return fwdPd(g, a, bias != nullptr, act, alpha); };
-    auto pd = constant ? make(direct(g)) : choose(g, make);
+    auto pd = choose(g, make, constant);
     auto ne = std::make_unique<Fwd>();
     ne->prim = dnnl::convolution_forward(pd);
     ne->filter = std::make_unique<In>(g.wUserMd(), pd.weights_desc());
