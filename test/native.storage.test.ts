@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { liveNativeBuffers } from '../src/backend/native/storage.js';
+import { coldMegabytes, liveNativeBuffers } from '../src/backend/native/storage.js';
 import { nativeSkipReason } from './nativeHarness.js';
 
 const skip = await nativeSkipReason();
@@ -31,4 +31,35 @@ test('native output buffers: recycled when the last holder is disposed; dataSync
   assert.equal(raw[5], 4, 'the raw storage was reused by c');
   assert.equal(b.dataSync()[5], 15);
   tf.dispose([x, y, b, c]);
+});
+
+test('free blocks above the resident bound give their pages back and are correct when reused', { skip }, async () => {
+  if (process.env.SQUID_POOL_RESIDENT === '0') return;
+  await tf.setBackend('native');
+  const n = 2 * 1024 * 1024; // 8 MB blocks
+  const base = tf.zeros([n]);
+  const baseB = tf.zeros([n + 16]); // another length: cannot reuse the first length's blocks
+  const make = (src: tf.Tensor, k: number) => Array.from({ length: k }, (_, i) => tf.add(src, i + 1)); // native outputs
+  const first = make(base, 16); // 128 MB held: the most held so far
+  tf.dispose(first); // 128 MB free, nothing held: within the bound
+  const cold0 = coldMegabytes();
+  const rss0 = process.memoryUsage().rss;
+  const second = make(baseB, 16); // 128 MB held again, while 128 MB of the other length wait: over the bound by ~64 MB
+  const given = coldMegabytes() - cold0;
+  assert.ok(given >= 48, `free blocks over the bound gave their pages back (${given.toFixed(0)} MB)`);
+  const grown = (process.memoryUsage().rss - rss0) / 2 ** 20;
+  assert.ok(grown < 128 - 32, `resident memory grew by ${grown.toFixed(0)} MB, less than the 128 MB allocated`);
+  tf.dispose(second);
+  // the first length again: all 16 free blocks of it are reused (no new block), the
+  // ones whose pages were given back included, and hold what the kernel wrote
+  const blocks = liveNativeBuffers();
+  const third = make(base, 16);
+  assert.equal(liveNativeBuffers(), blocks, 'every output reused a free block');
+  third.forEach((t, i) => {
+    const v = t.dataSync();
+    assert.equal(v[0], i + 1);
+    assert.equal(v[n - 1], i + 1);
+    assert.equal(v[n >> 1], i + 1);
+  });
+  tf.dispose([...third, base, baseB]);
 });

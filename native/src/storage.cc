@@ -9,8 +9,14 @@
 // detaching any ArrayBuffer invalidates a V8 protector and slows every
 // typed-array access in the process; tfjs never touches a disposed tensor's
 // values, and NativeBackend.readSync hands out copies.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <new>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <unordered_map>
 
 #include "common.h"
@@ -58,7 +64,42 @@ Napi::Value ReleaseF32(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), true);
 }
 
+// adviseF32(a): gives the whole pages inside a's block back to the system
+// (madvise DONTNEED) while the block stays allocated: it stops counting in
+// the resident set until written again, and then reads as zeros. For free
+// blocks kept for reuse (storage.ts). Returns the bytes given back.
+Napi::Value AdviseF32(const Napi::CallbackInfo& info) {
+  require(info.Length() > 0 && info[0].IsTypedArray(), "adviseF32: expected a Float32Array");
+  Napi::ArrayBuffer ab = info[0].As<Napi::TypedArray>().ArrayBuffer();
+  auto* p = static_cast<uint8_t*>(ab.Data());
+  require(p != nullptr && live.count(p) == 1, "adviseF32: not an allocF32 block");
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  const auto end = (reinterpret_cast<uintptr_t>(p) + ab.ByteLength()) & ~(page - 1);
+  if (end <= begin) return Napi::Number::New(info.Env(), 0);
+  if (madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED) != 0) return Napi::Number::New(info.Env(), 0);
+  return Napi::Number::New(info.Env(), static_cast<double>(end - begin));
+}
+
 Napi::Value LiveBlocks(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(live.size())); }
+
+// heapStats(): glibc's main-heap figures in bytes (for memory profiles):
+// {footprint: obtained from the system, inUse: allocated, free: free chunks};
+// all -1 where the C library does not report them.
+Napi::Value HeapStats(const Napi::CallbackInfo& info) {
+  double footprint = -1, inUse = -1, freeBytes = -1;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 m = mallinfo2();
+  footprint = static_cast<double>(m.arena + m.hblkhd);
+  inUse = static_cast<double>(m.uordblks + m.hblkhd);
+  freeBytes = static_cast<double>(m.fordblks);
+#endif
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("footprint", footprint);
+  o.Set("inUse", inUse);
+  o.Set("free", freeBytes);
+  return o;
+}
 
 }  // namespace
 
@@ -66,6 +107,8 @@ void registerStorage(Napi::Env env, Napi::Object exports) {
   exports.Set("allocF32", wrap(env, "allocF32", AllocF32));
   exports.Set("releaseF32", wrap(env, "releaseF32", ReleaseF32));
   exports.Set("liveBlocks", wrap(env, "liveBlocks", LiveBlocks));
+  exports.Set("heapStats", wrap(env, "heapStats", HeapStats));
+  exports.Set("adviseF32", wrap(env, "adviseF32", AdviseF32));
 }
 
 }  // namespace sq

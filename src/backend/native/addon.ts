@@ -48,6 +48,10 @@ export interface NativeAddon {
   releaseF32(a: Float32Array): boolean;
   /** allocF32 blocks not yet released or collected. */
   liveBlocks(): number;
+  /** Gives the whole pages inside an allocF32 block back to the system (it stays allocated; reads as zeros after); bytes given back. */
+  adviseF32(a: Float32Array): number;
+  /** glibc's main-heap figures in bytes (-1 where unknown): obtained from the system, allocated, in free chunks. */
+  heapStats(): { footprint: number; inUse: number; free: number };
   /** oneDNN's implementation names for this convolution's three primitives (e.g. "jit_wino_4x3:avx512_core"). */
   convImpl(xShape: Shape4, wShape: Shape4, yShape: Shape4, params: ConvParams): { forward: string; backwardData: string; backwardFilter: string };
 

@@ -36,11 +36,13 @@ export function output(backend: MathBackendCPU, shape: number[], values: Float32
  * output of that length reuses it, most recently freed first (still in
  * cache; no page faults, no waiting for V8's garbage collector). Past
  * SQUID_POOL_MB of free blocks (default 2048) a freed block goes straight
- * back to the C heap. Measured at zhanglab, one training step, side by side:
- * the default pool 4.2-5.8 s and 3.1-3.2 GB peak RSS; SQUID_POOL_MB=0 (every
- * block freed at once, glibc reuses it; V8 then collects far more often)
- * 6.2-7.5 s and 2.7 GB. The pool is the speed default; SQUID_POOL_MB=0 is
- * the low-memory setting.
+ * back to the C heap; free blocks over a resident bound give their pages
+ * back to the system (below). Measured at zhanglab, one training step, side
+ * by side (an earlier build): the pool without the bound 4.2-5.8 s and
+ * 3.1-3.2 GB peak RSS; SQUID_POOL_MB=0 (every block freed at once, glibc
+ * reuses it; V8 then collects far more often) 6.2-7.5 s and 2.7 GB. With the
+ * bound (this build): 2.94-3.00 s and 2.67 GB, without it 2.78-2.83 s and
+ * 3.01 GB.
  * NativeBackend.readSync hands out copies of pooled arrays, so values read
  * by dataSync() stay valid after their tensor is disposed and reused.
  */
@@ -50,14 +52,62 @@ let pooledBytes = 0;
 const maxPooledBytes = Number(process.env.SQUID_POOL_MB ?? '2048') * 2 ** 20;
 let addon: NativeAddon | undefined;
 
+/*
+ * Resident bound. Free blocks wait for a block of their length, often until
+ * after the point where the most memory is in use (e.g. a gradient's length
+ * freed in one backward pass, wanted in the next): at zhanglab ~400 MB of
+ * them sat in the list at the training step's peak. Blocks that would raise
+ * (bytes held by tensors + resident free blocks) above the highest bytes held
+ * by tensors so far (+ kResidentSlack) have their pages given back to the
+ * system (adviseF32), least recently freed first; they stay in the list
+ * (no new ArrayBuffer, no garbage collection) and are faulted in again when
+ * reused. SQUID_POOL_RESIDENT=0 turns the bound off.
+ */
+const boundResident = process.env.SQUID_POOL_RESIDENT !== '0';
+const kResidentSlack = Number(process.env.SQUID_POOL_SLACK_MB ?? '64') * 2 ** 20;
+let allocatedBytes = 0; // blocks from allocF32 not yet released (held or free)
+let maxHeldBytes = 0;
+let coldBytes = 0; // free blocks whose pages were given back
+const cold = new WeakSet<Float32Array>();
+const residentOrder = new Map<Float32Array, true>(); // resident free blocks, least recently freed first
+
+function heldBytes(): number {
+  return allocatedBytes - pooledBytes;
+}
+
+function enforceResidentBound(): void {
+  const held = heldBytes();
+  if (held > maxHeldBytes) maxHeldBytes = held;
+  if (!boundResident) return;
+  const limit = maxHeldBytes + kResidentSlack;
+  while (held + pooledBytes - coldBytes > limit && residentOrder.size > 0) {
+    const b = residentOrder.keys().next().value as Float32Array;
+    residentOrder.delete(b);
+    addon?.adviseF32(b);
+    cold.add(b);
+    coldBytes += b.byteLength;
+  }
+}
+
+/** Takes a block out of the free list's accounting (reused or freed). */
+function unpool(a: Float32Array): void {
+  pooledBytes -= a.byteLength;
+  residentOrder.delete(a);
+  if (cold.delete(a)) coldBytes -= a.byteLength;
+}
+
 /** An uninitialized Float32Array of n floats for outputs the native code writes completely. */
 export function alloc(n: number): Float32Array {
   if (n === 0) return new Float32Array(0);
   addon ??= loadAddon();
   let a = free.get(n)?.pop();
-  if (a) pooledBytes -= a.byteLength;
-  else a = addon.allocF32(n);
+  if (a) unpool(a);
+  else {
+    a = addon.allocF32(n);
+    allocatedBytes += a.byteLength;
+  }
   holders.set(a, 0);
+  enforceResidentBound();
   return a;
 }
 
@@ -85,13 +135,15 @@ export function release(a: unknown): void {
   }
   holders.delete(a);
   if (pooledBytes + a.byteLength > maxPooledBytes) {
-    addon?.releaseF32(a);
+    if (addon?.releaseF32(a)) allocatedBytes -= a.byteLength;
     return;
   }
   const list = free.get(a.length);
   if (list) list.push(a);
   else free.set(a.length, [a]);
   pooledBytes += a.byteLength;
+  residentOrder.set(a, true);
+  enforceResidentBound();
 }
 /** Native output blocks currently allocated on the C heap (held by tensors or free in the pool). */
 export function liveNativeBuffers(): number {
@@ -101,4 +153,14 @@ export function liveNativeBuffers(): number {
 /** Bytes of free blocks waiting for reuse. */
 export function pooledMegabytes(): number {
   return pooledBytes / 2 ** 20;
+}
+
+/** The free list by block length (floats): how many blocks of each length wait for reuse. For memory profiles. */
+export function pooledBlocks(): { length: number; count: number }[] {
+  return [...free.entries()].filter(([, l]) => l.length > 0).map(([length, l]) => ({ length, count: l.length }));
+}
+
+/** Bytes of free blocks whose pages were given back (see the resident bound). */
+export function coldMegabytes(): number {
+  return coldBytes / 2 ** 20;
 }
