@@ -63,3 +63,31 @@ test('free blocks above the resident bound give their pages back and are correct
   });
   tf.dispose([...third, base, baseB]);
 });
+
+test('a free block up to twice as long serves an output of another length, and returns whole', { skip }, async () => {
+  if (process.env.SQUID_POOL_FIT === '0') return;
+  await tf.setBackend('native');
+  const n = 300_001; // a length no other test uses
+  const base = tf.zeros([n]);
+  const a = tf.add(base, 1);
+  const raw = (tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(a.dataId).values;
+  a.dispose(); // its block waits in the free list
+  const blocks = liveNativeBuffers();
+  const m = 200_003; // shorter, more than half: served by a's block
+  const small = tf.zeros([m]);
+  const b = tf.add(small, 2);
+  assert.equal(liveNativeBuffers(), blocks, 'no new block for the shorter output');
+  const v = b.dataSync();
+  assert.equal(v.length, m);
+  assert.equal(v[m - 1], 2);
+  assert.equal(raw[m - 1], 2, 'written into the freed block');
+  b.dispose(); // the whole block returns to the list of its own length
+  const c = tf.add(base, 3);
+  assert.equal(liveNativeBuffers(), blocks, 'the full length reuses the whole block again');
+  assert.equal(c.dataSync()[n - 1], 3);
+  c.dispose();
+  const tiny = tf.zeros([n >> 2]); // under half: a new block
+  const d = tf.add(tiny, 4);
+  assert.equal(liveNativeBuffers(), blocks + 1, 'a block more than twice as long is not used');
+  tf.dispose([base, small, tiny, d]);
+});

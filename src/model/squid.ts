@@ -94,6 +94,15 @@ class Squid implements SquidModel {
     const L = this.m.student.levels;
     for (let i = 0; i < L; i++) {
       const skip = skips[L - 1 - i] as tf.Tensor4D;
+      if (!rng && !teacher) {
+        // inference: each level in its own scope, its input and skip freed as
+        // it ends (nothing else reads them), so a batch holds one level's
+        // intermediates at a time instead of the whole decoder's
+        const prev = s;
+        s = tf.tidy(() => this.m.student.level(i, prev, skip, bn, rng));
+        tf.dispose([prev, skip]);
+        continue;
+      }
       s = this.m.student.level(i, s, skip, bn, rng);
       if (teacher && t) {
         t = teacher.level(i, t, sg ? stopGradient(skip) : skip, teacherBn, undefined);
