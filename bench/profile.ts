@@ -1,13 +1,17 @@
 /**
  * Per-kernel profile of one training iteration (D step + G step) on a
  * backend: `node dist/bench/profile.js [--preset zhanglab] [--backend native]
- * [--batch 16] [--warmup 1] [--json] [--mode infer] [--by-shape] [--two-forwards]`.
- * Kernels are listed by total time (tf.profile's kernelTimeMs).
+ * [--batch 16] [--warmup 1] [--json] [--mode infer] [--by-shape] [--two-forwards] [--memory]`.
+ * Kernels are listed by total time (tf.profile's kernelTimeMs). --memory
+ * instead samples the native storage after every kernel and prints where the
+ * step's memory is when tensors hold the most (native backend only).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, parseBackendChoice } from '../src/backend/select.js';
 import { makeWorkload } from './workload.js';
 import { argValue, hasFlag } from './args.js';
+import { loadAddon } from '../src/backend/native/addon.js';
+import { coldMegabytes, pooledBlocks, pooledMegabytes } from '../src/backend/native/storage.js';
 
 export interface KernelRow {
   kernel: string;
@@ -54,6 +58,65 @@ export function formatProfile(p: { wallMs: number; kernelMs: number; peakMb: num
   return lines.join('\n');
 }
 
+export interface MemoryPeak {
+  /** kernel calls into the step when tensors held the most */
+  call: number;
+  calls: number;
+  /** MB in native blocks held by tensors (C heap in use minus free blocks) */
+  heldMb: number;
+  /** MB of free blocks waiting for reuse, and of those whose pages were given back */
+  freeBlocksMb: number;
+  givenBackMb: number;
+  /** MB in glibc's free chunks, and the heap's footprint */
+  heapFreeMb: number;
+  heapFootprintMb: number;
+  /** the largest free-block lengths at that point: [floats, count, MB] */
+  freeBlocks: [number, number, number][];
+  peakRssMb: number;
+}
+
+/** Samples the native storage after every kernel of one run of step. */
+export async function memoryPeak(step: () => void | Promise<void>): Promise<MemoryPeak> {
+  const addon = loadAddon();
+  const engine = tf.engine() as unknown as { runKernelFunc: (a: unknown) => unknown };
+  const run = engine.runKernelFunc.bind(engine);
+  const MB = 2 ** 20;
+  let calls = 0;
+  let best: Omit<MemoryPeak, 'calls' | 'peakRssMb'> | undefined;
+  engine.runKernelFunc = (a: unknown) => {
+    const r = run(a);
+    calls++;
+    const h = addon.heapStats();
+    const held = h.inUse / MB - pooledMegabytes();
+    if (!best || held > best.heldMb) {
+      best = {
+        call: calls, heldMb: held, freeBlocksMb: pooledMegabytes(), givenBackMb: coldMegabytes(), heapFreeMb: h.free / MB,
+        heapFootprintMb: h.footprint / MB,
+        freeBlocks: pooledBlocks().map((b): [number, number, number] => [b.length, b.count, (b.length * 4 * b.count) / MB])
+          .sort((x, y) => y[2] - x[2]).slice(0, 8),
+      };
+    }
+    return r;
+  };
+  try {
+    await step();
+  } finally {
+    engine.runKernelFunc = run;
+  }
+  if (!best) throw new Error('no kernel ran');
+  return { ...best, calls, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+function formatMemory(m: MemoryPeak): string {
+  const f = (v: number) => v.toFixed(0);
+  return [
+    `tensors held the most at kernel call ${m.call} of ${m.calls}: ${f(m.heldMb)} MB held; free blocks ${f(m.freeBlocksMb)} MB ` +
+      `(${f(m.givenBackMb)} MB of them given back to the system); glibc free chunks ${f(m.heapFreeMb)} MB; heap footprint ` +
+      `${f(m.heapFootprintMb)} MB; peak RSS ${f(m.peakRssMb)} MB`,
+    `largest free-block lengths then (floats x count = MB): ${m.freeBlocks.map(([l, c, mb]) => `${l} x ${c} = ${mb.toFixed(1)}`).join('; ')}`,
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const preset = argValue('--preset') ?? 'zhanglab';
   const backend = parseBackendChoice(argValue('--backend') ?? 'native');
@@ -63,6 +126,13 @@ async function main(): Promise<void> {
   const w = await makeWorkload(preset, { batch: batch ? Number(batch) : undefined, sharedForward: !hasFlag('--two-forwards') });
   const step = argValue('--mode') === 'infer' ? async () => w.inferImage() : () => w.trainIteration();
   for (let i = 0; i < warmup; i++) await step();
+  if (hasFlag('--memory')) {
+    const m = await memoryPeak(step);
+    w.dispose();
+    process.stdout.write(hasFlag('--json') ? JSON.stringify({ preset, backend: info.name, ...m }, null, 2) + '\n'
+      : `memory: ${preset} ${argValue('--mode') === 'infer' ? 'inference per image' : 'training iteration'} on ${info.name}\n${formatMemory(m)}\n`);
+    return;
+  }
   const t0 = performance.now();
   if (!hasFlag('--no-plain')) await step();
   const plainMs = hasFlag('--no-plain') ? NaN : performance.now() - t0;
