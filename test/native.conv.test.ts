@@ -92,12 +92,14 @@ test('native FusedConv2D (bias + activation) matches tfjs-cpu, forward and gradi
   assertRanNatively(['FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'], 'fused');
 });
 
-test('3x3 stride-1 convolutions with >= 1024 output pixels take Winograd on AVX-512 CPUs; others stay direct', { skip }, () => {
+test('3x3 stride-1 convolutions with >= 1024 output pixels and >= 16 input channels take Winograd on AVX-512 CPUs; others stay direct', { skip }, () => {
   const addon = loadAddon();
   const p = [1, 1, 1, 1, 1, 1, 1, 1] as [number, number, number, number, number, number, number, number];
   const wino = addon.convImpl([3, 19, 21, 32], [3, 3, 32, 48], [3, 19, 21, 48], p);
   const small = addon.convImpl([3, 13, 11, 32], [3, 3, 32, 48], [3, 13, 11, 48], p); // 429 output pixels: direct
   const strided = addon.convImpl([2, 9, 8, 32], [3, 3, 32, 48], [2, 5, 4, 48], [2, 2, 1, 1, 1, 1, 1, 1]);
+  const oneChannel = addon.convImpl([4, 40, 40, 1], [3, 3, 1, 8], [4, 40, 40, 8], p); // the first layer: direct
+  for (const impl of Object.values(oneChannel)) assert.doesNotMatch(impl, /wino/);
   process.stdout.write(`# conv implementations: 3x3 s1 ${JSON.stringify(wino)}; 3x3 s2 ${JSON.stringify(strided)}\n`);
   for (const impl of [...Object.values(strided), ...Object.values(small)]) assert.doesNotMatch(impl, /wino/);
   const avx512 = addon.info().cpuIsa.startsWith('avx512_core');
