@@ -37,12 +37,12 @@ export function output(backend: MathBackendCPU, shape: number[], values: Float32
  * cache; no page faults, no waiting for V8's garbage collector). Past
  * SQUID_POOL_MB of free blocks (default 2048) a freed block goes straight
  * back to the C heap; free blocks over a resident bound give their pages
- * back to the system (below). Measured at zhanglab, one training step, side
- * by side (an earlier build): the pool without the bound 4.2-5.8 s and
- * 3.1-3.2 GB peak RSS; SQUID_POOL_MB=0 (every block freed at once, glibc
- * reuses it; V8 then collects far more often) 6.2-7.5 s and 2.7 GB. With the
- * bound (this build): 2.94-3.00 s and 2.67 GB, without it 2.78-2.83 s and
- * 3.01 GB.
+ * back to the system, and a longer free block may serve a shorter output
+ * (both below). Measured at zhanglab, one training step, side by side: an
+ * earlier build's pool 4.2-5.8 s and 3.1-3.2 GB peak RSS, SQUID_POOL_MB=0
+ * (every block freed at once, glibc reuses it; V8 then collects far more
+ * often) 6.2-7.5 s and 2.7 GB; this build 2.71-2.76 s and 2.64 GB, with
+ * SQUID_POOL_RESIDENT=0 2.69-2.69 s and 2.82-2.83 GB (bench/README.md).
  * NativeBackend.readSync hands out copies of pooled arrays, so values read
  * by dataSync() stay valid after their tensor is disposed and reused.
  */
@@ -58,10 +58,12 @@ let addon: NativeAddon | undefined;
  * freed in one backward pass, wanted in the next): at zhanglab ~400 MB of
  * them sat in the list at the training step's peak. Blocks that would raise
  * (bytes held by tensors + resident free blocks) above the highest bytes held
- * by tensors so far (+ kResidentSlack) have their pages given back to the
- * system (adviseF32), least recently freed first; they stay in the list
- * (no new ArrayBuffer, no garbage collection) and are faulted in again when
- * reused. SQUID_POOL_RESIDENT=0 turns the bound off.
+ * by tensors so far (+ SQUID_POOL_SLACK_MB, default 64) have their pages
+ * given back to the system (adviseF32), least recently freed first; they
+ * stay in the list (no new ArrayBuffer, no garbage collection) and are
+ * faulted in again when reused. The cost is those faults: none measurable in
+ * zhanglab training (480 MB a step), ~10% in digitanatomy training (1.1 GB a
+ * step) and in batched inference. SQUID_POOL_RESIDENT=0 turns the bound off.
  */
 const boundResident = process.env.SQUID_POOL_RESIDENT !== '0';
 const kResidentSlack = Number(process.env.SQUID_POOL_SLACK_MB ?? '64') * 2 ** 20;
