@@ -11,6 +11,7 @@ import type { Preset } from '../src/model/presets.js';
 import { createSquid } from '../src/model/squid.js';
 import { createOptimizers, ganStep, type OptimizerPair } from '../src/train/ganStep.js';
 import { Rng } from '../src/util/rng.js';
+import { hintWorkload } from '../src/backend/workloadHint.js';
 
 export interface Workload {
   preset: Preset;
@@ -44,16 +45,19 @@ export async function makeWorkload(presetName: string, opts: WorkloadOptions = {
   return {
     preset,
     async trainIteration() {
+      hintWorkload('training'); // as `squid train`
       opt ??= createOptimizers(model, preset);
       await ganStep(model, opt, x, rng, true, () => undefined, { sharedForward: opts.sharedForward });
     },
     inferBatch() {
+      hintWorkload('inference'); // as `squid score` and `squid eval`
       tf.tidy(() => {
         const rec = model.reconstruct(x);
         model.discriminatorLogits(rec, 'per-image').dataSync();
       });
     },
     inferImage() {
+      hintWorkload('inference');
       tf.tidy(() => {
         const rec = model.reconstruct(one);
         model.discriminatorLogits(rec, 'per-image').dataSync();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { coldMegabytes, liveNativeBuffers } from '../src/backend/native/storage.js';
 import { nativeSkipReason } from './nativeHarness.js';
+import { hintWorkload } from '../src/backend/workloadHint.js';
 
 const skip = await nativeSkipReason();
 
@@ -90,4 +91,28 @@ test('a free block up to twice as long serves an output of another length, and r
   const d = tf.add(tiny, 4);
   assert.equal(liveNativeBuffers(), blocks + 1, 'a block more than twice as long is not used');
   tf.dispose([base, small, tiny, d]);
+});
+
+test('the inference workload hint turns the resident bound off, the training hint back on', { skip }, async () => {
+  if (process.env.SQUID_POOL_RESIDENT === '0') return;
+  await tf.setBackend('native');
+  const round = (len: number) => {
+    const src = tf.zeros([len]);
+    const held = Array.from({ length: 24 }, (_, i) => tf.add(src, i)); // 24 x 8 MB: a new most-held
+    tf.dispose(held); // all free: within the bound
+    const other = tf.zeros([len + 8]);
+    const again = Array.from({ length: 24 }, (_, i) => tf.add(other, i)); // as much again, another length
+    tf.dispose([...again, src, other]);
+  };
+  try {
+    hintWorkload('inference');
+    const before = coldMegabytes();
+    round(2 * 1024 * 1024 + 64);
+    assert.equal(coldMegabytes(), before, 'no pages given back while inferring');
+    hintWorkload('training');
+    round(2 * 1024 * 1024 + 128);
+    assert.ok(coldMegabytes() > before, 'pages given back again while training');
+  } finally {
+    hintWorkload('training');
+  }
 });

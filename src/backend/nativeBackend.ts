@@ -10,7 +10,8 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendInfo } from './select.js';
 import { installLeanBackprop } from './leanBackprop.js';
 import { loadAddon, type NativeAddon } from './native/addon.js';
-import { hold, isPooled, release } from './native/storage.js';
+import { hold, isPooled, release, setResidentBound } from './native/storage.js';
+import type { Workload } from './workloadHint.js';
 import { forgetConstant, markConstant, onConstantReleased } from './native/constantFilters.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
@@ -56,6 +57,11 @@ export class NativeBackend extends MathBackendCPU {
       release(values);
     }
     return released;
+  }
+
+  /** See src/backend/workloadHint.ts: the resident bound of free output buffers is for training. */
+  hintWorkload(kind: Workload): void {
+    setResidentBound(kind === 'training');
   }
 
   /** See src/backend/constantHint.ts: the convolution keeps such a filter prepared (native/constantFilters.ts). */

@@ -65,7 +65,13 @@ let addon: NativeAddon | undefined;
  * zhanglab training (480 MB a step), ~10% in digitanatomy training (1.1 GB a
  * step) and in batched inference. SQUID_POOL_RESIDENT=0 turns the bound off.
  */
-const boundResident = process.env.SQUID_POOL_RESIDENT !== '0';
+const boundAllowed = process.env.SQUID_POOL_RESIDENT !== '0';
+let boundResident = boundAllowed;
+
+/** Turns the resident bound on (training, the default) or off (inference: see src/backend/workloadHint.ts). */
+export function setResidentBound(on: boolean): void {
+  boundResident = on && boundAllowed;
+}
 const kResidentSlack = Number(process.env.SQUID_POOL_SLACK_MB ?? '64') * 2 ** 20;
 let allocatedBytes = 0; // blocks from allocF32 not yet released (held or free)
 let maxHeldBytes = 0;

@@ -6,6 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
+import { hintWorkload } from '../../backend/workloadHint.js';
 import { addBackendOption } from '../options.js';
 import { evaluateRun, type EvalOptions } from '../../score/evaluateRun.js';
 import { SCORE_KINDS, type ScoreKind } from '../../score/scorer.js';
@@ -36,6 +37,7 @@ export function register(program: Command): void {
     .addOption(new Option('--score <kind>', 'primary score kind').choices(SCORE_KINDS as string[]).default('discriminator'));
   addBackendOption(cmd).action(async (o: EvalCliOptions) => {
     const info = await useBackend(parseBackendChoice(o.backend));
+    hintWorkload('inference');
     const opts: EvalOptions = { run: o.run, data: o.data, out: o.out, threshold: o.threshold, score: o.score, val: o.val, backend: info.name };
     const r = await evaluateRun(opts);
     const m = r.metrics;

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
+import { hintWorkload } from '../../backend/workloadHint.js';
 import { addBackendOption } from '../options.js';
 import { loadDetector } from '../../api.js';
 import { loadImage, encodeRgbPng } from '../../image/load.js';
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .addOption(new Option('--heatmap <kind>', 'heatmap kind (with --heatmaps)').choices(HEATMAP_KINDS as string[]).default('gradcam'));
   addBackendOption(cmd).action(async (files: string[], o: ScoreCliOptions) => {
     await useBackend(parseBackendChoice(o.backend));
+    hintWorkload('inference');
     const detector = await loadDetector(o.run, { kind: o.score });
     try {
       const size = detector.size;
