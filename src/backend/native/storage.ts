@@ -63,7 +63,9 @@ let addon: NativeAddon | undefined;
  * stay in the list (no new ArrayBuffer, no garbage collection) and are
  * faulted in again when reused. The cost is those faults: none measurable in
  * zhanglab training (480 MB a step), ~10% in digitanatomy training (1.1 GB a
- * step) and in batched inference. SQUID_POOL_RESIDENT=0 turns the bound off.
+ * step), ~14% in batched inference, where the hint 'inference'
+ * (src/backend/workloadHint.ts) turns the bound off. SQUID_POOL_RESIDENT=0
+ * turns it off everywhere.
  */
 const boundAllowed = process.env.SQUID_POOL_RESIDENT !== '0';
 let boundResident = boundAllowed;
