@@ -10,16 +10,31 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/** L1-normalized relu(y - t) * y / (|y - t| + 1e-12) along the last axis; t broadcasts. */
+function shrinkAbove(y: tf.Tensor, t: tf.Tensor): tf.Tensor {
+  const diff = tf.sub(y, t);
+  const h = tf.div(tf.mul(tf.relu(diff), y), tf.add(tf.abs(diff), 1e-12));
+  return tf.div(h, tf.maximum(tf.sum(tf.abs(h), -1, true), 1e-12));
+}
+
+/** The k largest y along the last axis and the (k+1)-th: values [..., k], indices [..., k], threshold [..., 1]. */
+function topAndThreshold(y: tf.Tensor, k: number): { values: tf.Tensor; indices: tf.Tensor; t: tf.Tensor } {
+  const top = tf.topk(y, k + 1, true); // [..., k+1] descending
+  const lead = top.values.shape.slice(0, -1);
+  const begin = new Array<number>(top.values.rank).fill(0);
+  return {
+    values: tf.slice(top.values, begin, [...lead, k]),
+    indices: tf.slice(top.indices, begin, [...lead, k]),
+    t: tf.slice(top.values, [...begin.slice(0, -1), k], [...lead, 1]),
+  };
+}
+
 /** The hard, k-sparse, L1-normalized weights of probabilities y (no gradient). */
 export function hardShrink(y: tf.Tensor, k: number): tf.Tensor {
   return tf.tidy(() => {
     const slots = y.shape[y.shape.length - 1] as number;
     if (k >= slots) return tf.div(y, tf.maximum(tf.sum(tf.abs(y), -1, true), 1e-12));
-    const top = tf.topk(y, k + 1, true).values; // [..., k+1] descending
-    const t = tf.slice(top, new Array<number>(top.rank).fill(0).map((_, i) => (i === top.rank - 1 ? k : 0)), [...top.shape.slice(0, -1), 1]);
-    const diff = tf.sub(y, t);
-    const h = tf.div(tf.mul(tf.relu(diff), y), tf.add(tf.abs(diff), 1e-12));
-    return tf.div(h, tf.maximum(tf.sum(tf.abs(h), -1, true), 1e-12));
+    return shrinkAbove(y, topAndThreshold(y, k).t);
   });
 }
 
@@ -31,15 +46,8 @@ export function hardShrink(y: tf.Tensor, k: number): tf.Tensor {
  */
 export function shrinkTopK(y: tf.Tensor, k: number): { weights: tf.Tensor; indices: tf.Tensor } {
   return tf.tidy(() => {
-    const top = tf.topk(y, k + 1, true); // [..., k+1] descending
-    const lead = top.values.shape.slice(0, -1);
-    const begin = new Array<number>(top.values.rank).fill(0);
-    const yk = tf.slice(top.values, begin, [...lead, k]);
-    const t = tf.slice(top.values, [...begin.slice(0, -1), k], [...lead, 1]);
-    const diff = tf.sub(yk, t);
-    const h = tf.div(tf.mul(tf.relu(diff), yk), tf.add(tf.abs(diff), 1e-12));
-    const weights = tf.div(h, tf.maximum(tf.sum(tf.abs(h), -1, true), 1e-12));
-    return { weights, indices: tf.slice(top.indices, begin, [...lead, k]) };
+    const { values, indices, t } = topAndThreshold(y, k);
+    return { weights: shrinkAbove(values, t), indices };
   });
 }
 

@@ -42,7 +42,7 @@ export function output(backend: MathBackendCPU, shape: number[], values: Float32
  * earlier build's pool 4.2-5.8 s and 3.1-3.2 GB peak RSS, SQUID_POOL_MB=0
  * (every block freed at once, glibc reuses it; V8 then collects far more
  * often) 6.2-7.5 s and 2.7 GB; this build 2.71-2.76 s and 2.64 GB, with
- * SQUID_POOL_RESIDENT=0 2.69-2.69 s and 2.82-2.83 GB (bench/README.md).
+ * SQUID_POOL_RESIDENT=0 2.69 s and 2.82-2.83 GB (bench/README.md).
  * NativeBackend.readSync hands out copies of pooled arrays, so values read
  * by dataSync() stay valid after their tensor is disposed and reused.
  */
