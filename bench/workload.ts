@@ -11,7 +11,7 @@ import type { Preset } from '../src/model/presets.js';
 import { createSquid } from '../src/model/squid.js';
 import { createOptimizers, ganStep, type OptimizerPair } from '../src/train/ganStep.js';
 import { Rng } from '../src/util/rng.js';
-import { hintWorkload } from '../src/backend/workloadHint.js';
+import { hintWorkload } from '../src/backend/hints.js';
 
 export interface Workload {
   preset: Preset;

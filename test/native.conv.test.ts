@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/util/rng.js';
 import { loadAddon } from '../src/backend/native/addon.js';
-import { hintConstant } from '../src/backend/constantHint.js';
+import { hintConstant } from '../src/backend/hints.js';
 import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn, type Input } from './nativeHarness.js';
 
 const skip = await nativeSkipReason();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { coldMegabytes, liveNativeBuffers } from '../src/backend/native/storage.js';
 import { nativeSkipReason } from './nativeHarness.js';
-import { hintWorkload } from '../src/backend/workloadHint.js';
+import { hintWorkload } from '../src/backend/hints.js';
 
 const skip = await nativeSkipReason();
 

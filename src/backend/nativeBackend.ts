@@ -11,7 +11,7 @@ import type { BackendInfo } from './select.js';
 import { installLeanBackprop } from './leanBackprop.js';
 import { loadAddon, type NativeAddon } from './native/addon.js';
 import { hold, isPooled, release, setResidentBound } from './native/storage.js';
-import type { Workload } from './workloadHint.js';
+import type { Workload } from './hints.js';
 import { forgetConstant, markConstant, onConstantReleased } from './native/constantFilters.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
@@ -59,12 +59,12 @@ export class NativeBackend extends MathBackendCPU {
     return released;
   }
 
-  /** See src/backend/workloadHint.ts: the resident bound of free output buffers is for training. */
+  /** See src/backend/hints.ts: the resident bound of free output buffers is for training. */
   hintWorkload(kind: Workload): void {
     setResidentBound(kind === 'training');
   }
 
-  /** See src/backend/constantHint.ts: the convolution keeps such a filter prepared (native/constantFilters.ts). */
+  /** See src/backend/hints.ts: the convolution keeps such a filter prepared (native/constantFilters.ts). */
   hintConstant(dataId: tf.DataId): void {
     if (this.data.has(dataId)) markConstant(dataId);
   }

@@ -19,7 +19,6 @@ import { batchMoments, batchNormTrainGrad } from '../backend/ops/batchNormTrain.
 export type BnMode = 'train' | 'train-shared' | 'running' | 'per-image';
 
 export const BN_EPS = 1e-5;
-const EPS = BN_EPS;
 const MOMENTUM = 0.1;
 
 export class BatchNorm {
@@ -38,11 +37,11 @@ export class BatchNorm {
   /** [N,H,W,C] -> [N,H,W,C] */
   apply(x: tf.Tensor4D, mode: BnMode): tf.Tensor4D {
     if (mode === 'running') {
-      return tf.batchNorm4d(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, this.beta as tf.Tensor1D, this.gamma as tf.Tensor1D, EPS);
+      return tf.batchNorm4d(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, this.beta as tf.Tensor1D, this.gamma as tf.Tensor1D, BN_EPS);
     }
     if (mode === 'per-image') {
       const { mean, variance } = tf.moments(x, [1, 2], true); // [N,1,1,C]
-      const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, EPS)));
+      const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, BN_EPS)));
       return tf.add(tf.mul(normed, this.gamma), this.beta);
     }
     // batch statistics (biased variance) of the detached input, one fused
@@ -87,10 +86,10 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xx, g, b, m, v] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     const save = args[5] as tf.GradSaveFunc;
-    const rstd = tf.rsqrt(tf.add(v, EPS));
+    const rstd = tf.rsqrt(tf.add(v, BN_EPS));
     save([xx, g, m, rstd]);
     return {
-      value: tf.batchNorm4d(xx, m, v, b, g, EPS),
+      value: tf.batchNorm4d(xx, m, v, b, g, BN_EPS),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sg, sm, sr] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
         const { dx, dgamma, dbeta } = batchNormTrainGrad(dy as tf.Tensor4D, sx, sg, sm, sr);

@@ -18,7 +18,7 @@ import type { Conv2d } from './layers.js';
 import { BN_EPS, type BatchNorm } from './batchNorm.js';
 import type { ParamStore } from './params.js';
 import { weightsVersion } from '../backend/ops/adamUpdate.js';
-import { hintConstant } from '../backend/constantHint.js';
+import { hintConstant } from '../backend/hints.js';
 
 export class FoldedConvBn {
   private key: readonly unknown[] = [];

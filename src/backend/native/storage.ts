@@ -64,13 +64,13 @@ let addon: NativeAddon | undefined;
  * faulted in again when reused. The cost is those faults: none measurable in
  * zhanglab training (480 MB a step), ~10% in digitanatomy training (1.1 GB a
  * step), ~14% in batched inference, where the hint 'inference'
- * (src/backend/workloadHint.ts) turns the bound off. SQUID_POOL_RESIDENT=0
+ * (src/backend/hints.ts) turns the bound off. SQUID_POOL_RESIDENT=0
  * turns it off everywhere.
  */
 const boundAllowed = process.env.SQUID_POOL_RESIDENT !== '0';
 let boundResident = boundAllowed;
 
-/** Turns the resident bound on (training, the default) or off (inference: see src/backend/workloadHint.ts). */
+/** Turns the resident bound on (training, the default) or off (inference: see src/backend/hints.ts). */
 export function setResidentBound(on: boolean): void {
   boundResident = on && boundAllowed;
 }

@@ -6,7 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
-import { hintWorkload } from '../../backend/workloadHint.js';
+import { hintWorkload } from '../../backend/hints.js';
 import { addBackendOption } from '../options.js';
 import { evaluateRun, type EvalOptions } from '../../score/evaluateRun.js';
 import { SCORE_KINDS, type ScoreKind } from '../../score/scorer.js';

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
-import { hintWorkload } from '../../backend/workloadHint.js';
+import { hintWorkload } from '../../backend/hints.js';
 import { addBackendOption } from '../options.js';
 import { loadDetector } from '../../api.js';
 import { loadImage, encodeRgbPng } from '../../image/load.js';
