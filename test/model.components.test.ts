@@ -11,7 +11,7 @@ import { splitPatches, assemblePatches } from '../src/model/patches.js';
 import { Encoder } from '../src/model/encoder.js';
 import { MemoryQueue } from '../src/model/memoryQueue.js';
 import { MemoryMatrix } from '../src/model/memoryMatrix.js';
-import { gumbelShrinkage, hardShrink } from '../src/model/gumbelShrinkage.js';
+import { gumbelShrinkage, hardShrink, shrinkTopK, shrinkTopKOps } from '../src/model/gumbelShrinkage.js';
 import { memoryRead } from '../src/model/memoryRead.js';
 import { InpaintingBlock, neighbourIndex, neighbourScoreBias } from '../src/model/inpaintingBlock.js';
 import { MultiHeadAttention } from '../src/model/multiHeadAttention.js';
@@ -154,6 +154,28 @@ test('Gumbel shrinkage: forward keeps exactly k entries per row (L1 = 1), gradie
   assert.ok(maxAbsDiff(gumbelShrinkage(w, 4, false), tf.softmax(w)) < 1e-7);
   // k >= slots keeps every entry
   assert.ok(maxAbsDiff(hardShrink(tf.softmax(w), 20), tf.softmax(w)) < 1e-6);
+});
+
+test('shrinkTopK: the one-kernel version equals the tfjs ops (weights and indices, ties to the lower index)', () => {
+  const rng = new Rng(9);
+  for (const [rows, S, k] of [[5, 20, 4], [3, 9, 8], [4, 200, 1]] as const) {
+    const v = Array.from({ length: rows * S }, () => rng.normal());
+    // ties: row 0 repeats its first values, including around the threshold
+    for (let i = 0; i < 6; i++) v[S - 1 - i] = v[i] as number;
+    const y = tf.softmax(tf.tensor2d(v, [rows, S]));
+    const got = shrinkTopK(y, k);
+    const ref = shrinkTopKOps(y, k);
+    assert.equal(got.indices.dtype, 'int32');
+    assert.deepEqual(got.weights.shape, [rows, k]);
+    assert.deepEqual(arr(got.indices), arr(ref.indices), `indices S=${S} k=${k}`);
+    assert.ok(maxAbsDiff(got.weights, ref.weights) < 1e-6, `weights S=${S} k=${k}: ${maxAbsDiff(got.weights, ref.weights)}`);
+    const sums = arr(tf.sum(got.weights, 1));
+    assert.ok(arr(got.weights).every((w) => w >= 0) && sums.every((t) => Math.abs(t - 1) < 1e-5), 'non-negative, L1 = 1 per row');
+  }
+  // exact ties at the threshold: nothing above t beyond the first k; all-equal rows get the L1 floor, not NaN
+  const flat = shrinkTopK(tf.fill([2, 6], 1 / 6), 3);
+  assert.deepEqual(arr(flat.indices), [0, 1, 2, 0, 1, 2]);
+  assert.deepEqual(arr(flat.weights), arr(shrinkTopKOps(tf.fill([2, 6], 1 / 6), 3).weights));
 });
 
 test('memory read at inference (only the k non-zero rows read) equals the dense read', () => {

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/util/rng.js';
-import { assertRanNatively, compareBackends, nativeSkipReason, randomInput } from './nativeHarness.js';
+import { perImageNorm, perImageNormOps } from '../src/backend/ops/perImageNorm.js';
+import { PER_IMAGE_NORM } from '../src/backend/ops/names.js';
+import { nativeCallCounts } from '../src/backend/nativeBackend.js';
+import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn } from './nativeHarness.js';
 
 const skip = await nativeSkipReason();
 
@@ -43,4 +47,29 @@ test('native Softmax matches tfjs-cpu, forward and gradients', { skip }, async (
     });
   }
   assertRanNatively(['Softmax'], 'softmax');
+});
+
+test('SquidPerImageNorm (each image by its own statistics) matches tfjs-cpu and the tfjs-op composite; under a tape it runs the ops', { skip }, async () => {
+  const shapes = [[1, 5, 7, 3], [3, 4, 4, 16], [2, 9, 6, 5]];
+  for (const [i, shape] of shapes.entries()) {
+    const rng = new Rng(720 + i);
+    const c = shape[3]!;
+    // per-image offsets, so statistics shared over the batch would be wrong
+    const x = randomInput(rng, shape, -1, 3);
+    for (let j = 0; j < x.data.length; j++) x.data[j]! += 2 * Math.floor(j / (x.data.length / shape[0]!));
+    const inputs = { x, gamma: randomInput(rng, [c], 0.5, 1.5), beta: randomInput(rng, [c]) };
+    const norm = (t: Record<string, tf.Tensor>) => perImageNorm(t.x as tf.Tensor4D, t.gamma as tf.Tensor1D, t.beta as tf.Tensor1D, 1e-5);
+    await compareBackends(`per-image norm ${JSON.stringify(shape)}`, inputs, norm);
+    const [kernel] = await runOn('cpu', inputs, norm);
+    const [ops] = await runOn('cpu', inputs, (t) => perImageNormOps(t.x as tf.Tensor4D, t.gamma as tf.Tensor1D, t.beta as tf.Tensor1D, 1e-5));
+    assertClose(kernel!.data, ops!.data, 1e-5, `cpu kernel vs ops ${JSON.stringify(shape)}`);
+  }
+  assertRanNatively([PER_IMAGE_NORM], 'per-image norm');
+  // differentiable through the ops (Grad-CAM takes gradients in this mode)
+  await compareBackends('per-image norm gradient', { x: randomInput(new Rng(730), [2, 3, 3, 4]), g: randomInput(new Rng(731), [4], 0.5, 1.5) }, (t) =>
+    tf.grads((x: tf.Tensor, g: tf.Tensor) => {
+      const y = perImageNorm(x as tf.Tensor4D, g as tf.Tensor1D, tf.zeros([4]), 1e-5);
+      return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
+    })([t.x as tf.Tensor, t.g as tf.Tensor]));
+  assert.equal(nativeCallCounts(true).get(PER_IMAGE_NORM)?.native ?? 0, 0, 'no kernel call under the tape');
 });

@@ -4,6 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/util/rng.js';
 import { loadAddon } from '../src/backend/native/addon.js';
 import { hintConstant } from '../src/backend/hints.js';
+import { convAddRelu, convAddReluOps } from '../src/backend/ops/convAddRelu.js';
+import { CONV_ADD_RELU } from '../src/backend/ops/names.js';
+import { nativeCallCounts } from '../src/backend/nativeBackend.js';
 import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn, type Input } from './nativeHarness.js';
 
 const skip = await nativeSkipReason();
@@ -137,6 +140,51 @@ test('a filter declared constant is kept in oneDNN layout, gives the same result
     }
   }
   assertRanNatively(['FusedConv2D'], 'constant filter');
+});
+
+test('SquidConvAddRelu (residual added by a sum post-op) matches tfjs-cpu and the tfjs-op composite, direct and Winograd, constant filter or not', { skip }, async () => {
+  const shapes: [number[], number[], number | [number, number], 'same' | 'valid' | number][] = [
+    [[1, 7, 9, 3], [3, 3, 3, 5], 1, 'same'], // direct, odd sizes, batch 1
+    [[2, 9, 8, 4], [3, 3, 4, 6], 2, 'same'], // stride 2
+    [[2, 5, 5, 7], [1, 1, 7, 4], 1, 'valid'], // 1x1
+    [[3, 19, 21, 32], [3, 3, 32, 48], 1, 'same'], // Winograd (blocked output: the residual is reordered in)
+    [[1, 33, 35, 64], [3, 3, 64, 16], 1, 'same'], // Winograd, batch 1
+  ];
+  for (const [i, [xs, ws, strides, pad]] of shapes.entries()) {
+    const rng = new Rng(700 + i);
+    const out = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], ws as [number, number, number, number], strides, 1, pad).outShape;
+    const inputs = { x: randomInput(rng, xs), w: randomInput(rng, ws), b: randomInput(rng, [ws[3] as number]), r: randomInput(rng, out) };
+    const args = (t: Record<string, tf.Tensor>) => ({ x: t.x as tf.Tensor4D, filter: t.w as tf.Tensor4D, bias: t.b as tf.Tensor1D, residual: t.r as tf.Tensor4D });
+    for (const constant of [false, true]) {
+      await compareBackends(`conv+add+relu ${JSON.stringify(xs)} ${JSON.stringify(ws)} s${JSON.stringify(strides)}${constant ? ' constant' : ''}`, inputs, (t) => {
+        if (constant) hintConstant(t.w as tf.Tensor);
+        return convAddRelu(args(t), { strides, pad });
+      });
+    }
+    // the cpu kernel against the composite of tfjs ops (the reference of the browser backends)
+    const [kernel] = await runOn('cpu', inputs, (t) => convAddRelu(args(t), { strides, pad }));
+    const [ops] = await runOn('cpu', inputs, (t) => convAddReluOps(args(t), { strides, pad }));
+    assertClose(kernel!.data, ops!.data, 1e-5, `cpu kernel vs ops ${JSON.stringify(xs)}`);
+    assert.ok(kernel!.data.some((v) => v === 0) && kernel!.data.some((v) => v > 0), 'the ReLU cuts part of the output');
+  }
+  assertRanNatively([CONV_ADD_RELU], 'conv+add+relu');
+  // a Winograd call split over the batch (chunks of ~16 MB): native kernel vs native composite
+  const rng = new Rng(777);
+  const big = { x: randomInput(rng, [3, 128, 128, 64]), w: randomInput(rng, [3, 3, 64, 32]), b: randomInput(rng, [32]), r: randomInput(rng, [3, 128, 128, 32]) };
+  const a = (t: Record<string, tf.Tensor>) => ({ x: t.x as tf.Tensor4D, filter: t.w as tf.Tensor4D, bias: t.b as tf.Tensor1D, residual: t.r as tf.Tensor4D });
+  const [fusedOut] = await runOn('native', big, (t) => convAddRelu(a(t), { strides: 1, pad: 'same' }));
+  const [opsOut] = await runOn('native', big, (t) => convAddReluOps(a(t), { strides: 1, pad: 'same' }));
+  assertClose(fusedOut!.data, opsOut!.data, 1e-5, 'chunked Winograd conv+add+relu');
+  assertRanNatively([CONV_ADD_RELU], 'chunked');
+  // under a gradient tape the op runs tfjs ops (the kernel has no gradient)
+  await tf.setBackend('native');
+  nativeCallCounts(true);
+  const xs = tf.randomUniform([1, 6, 6, 2]) as tf.Tensor4D;
+  const ws = tf.randomUniform([3, 3, 2, 2]) as tf.Tensor4D;
+  const g = tf.grad((w: tf.Tensor) => tf.sum(convAddRelu({ x: xs, filter: w as tf.Tensor4D, bias: tf.zeros([2]), residual: tf.zeros([1, 6, 6, 2]) }, { strides: 1, pad: 'same' })))(ws);
+  assert.deepEqual(g.shape, [3, 3, 2, 2]);
+  assert.equal(nativeCallCounts(true).get(CONV_ADD_RELU)?.native ?? 0, 0, 'no kernel call under the tape');
+  tf.dispose([xs, ws, g]);
 });
 
 test('native conv2d rejects bad arguments with JS errors instead of crashing', { skip }, () => {

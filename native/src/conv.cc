@@ -246,6 +246,16 @@ struct Out {
     if (!same) reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), want, engine(), user));
   }
   memory target(float* data, Keep& keep) { return same ? memory(user, engine(), data) : scratchpadMem(want, keep); }
+  // The target holding a copy of `from` (user layout, same shape as the
+  // output): what a sum post-op adds the convolution to.
+  memory targetWith(float* data, const float* from, Keep& keep) {
+    memory t = target(data, keep);
+    memory u(user, engine(), const_cast<float*>(from));
+    if (!prefill) prefill = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), want));
+    prefill.execute(stream(), u, t);  // a parallel copy when the layouts agree
+    return t;
+  }
+  dnnl::reorder prefill;
   void finish(memory& t, float* data) {
     if (same) return;
     memory u(user, engine(), data);
@@ -257,9 +267,13 @@ struct Out {
 // The Winograd forward is forward_training: for forward_inference oneDNN wants
 // the filter pre-transformed by a slow reference reorder (62 ms for a 3x3
 // 512->512 filter); in training mode it transforms it itself (JIT).
-dnnl::convolution_forward::primitive_desc fwdPd(const Geometry& g, const Algo& a, bool bias, int64_t act, float alpha) {
+// residual: the output buffer holds a same-shaped tensor the convolution is
+// added to before the activation (a sum post-op): act(conv(x) + b + residual).
+dnnl::convolution_forward::primitive_desc fwdPd(const Geometry& g, const Algo& a, bool bias, int64_t act, float alpha,
+                                                bool residual) {
   dnnl::primitive_attr attr;
   dnnl::post_ops po;
+  if (residual) po.append_sum(1.f);
   appendActivationPostOp(po, act, alpha);
   attr.set_post_ops(po);
   auto kind = a.alg == dnnl::algorithm::convolution_winograd ? dnnl::prop_kind::forward_training
@@ -347,14 +361,15 @@ void appendActivationPostOp(dnnl::post_ops& po, int64_t act, float alpha) {
 
 namespace {
 
-void fwdRun(const Geometry& g, float* x, float* w, int64_t constantId, float* bias, float* y, int64_t act, float alpha) {
+void fwdRun(const Geometry& g, float* x, float* w, int64_t constantId, float* bias, float* y, int64_t act, float alpha,
+            const float* residual) {
   // a constant filter: see winogradShape
   const bool constant = constantId > 0;
   std::ostringstream k;
-  k << g.key() << '|' << (bias ? 1 : 0) << '|' << act << '|' << alpha << '|' << constant;
+  k << g.key() << '|' << (bias ? 1 : 0) << '|' << act << '|' << alpha << '|' << constant << '|' << (residual ? 1 : 0);
   Fwd* e = fwdCache.find(k.str());
   if (!e) {
-    auto make = [&](const Algo& a) { return fwdPd(g, a, bias != nullptr, act, alpha); };
+    auto make = [&](const Algo& a) { return fwdPd(g, a, bias != nullptr, act, alpha, residual != nullptr); };
     auto pd = choose(g, make, constant);
     auto ne = std::make_unique<Fwd>();
     ne->prim = dnnl::convolution_forward(pd);
@@ -369,7 +384,7 @@ void fwdRun(const Geometry& g, float* x, float* w, int64_t constantId, float* bi
   std::unordered_map<int, memory> args;
   args[DNNL_ARG_SRC] = e->src->bind(x, keep);
   args[DNNL_ARG_WEIGHTS] = e->filter->bindConstant(w, constantId, keep);
-  memory out = e->dst->target(y, keep);
+  memory out = residual ? e->dst->targetWith(y, residual, keep) : e->dst->target(y, keep);
   args[DNNL_ARG_DST] = out;
   args[DNNL_ARG_SCRATCHPAD] = scratchpadMem(e->scratchpad, keep);
   if (bias) args[DNNL_ARG_BIAS] = memory(e->bias, engine(), bias);
@@ -378,8 +393,9 @@ void fwdRun(const Geometry& g, float* x, float* w, int64_t constantId, float* bi
   stream().wait();
 }
 
-// conv2d(x, xShape, w, wShape, bias|null, y, yShape, params, act, alpha[, constantId])
+// conv2d(x, xShape, w, wShape, bias|null, y, yShape, params, act, alpha[, constantId[, residual]])
 // constantId > 0: w never changes while the id lives (see constantFilters).
+// residual (yShape, not y itself): y = act(conv(x, w) + bias + residual).
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   F32 x = f32Arg(info, 0, "x");
   auto xs = intsArg(info, 1, "xShape", 4);
@@ -392,17 +408,24 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   int64_t act = intArg(info, 8, "activation");
   float alpha = static_cast<float>(numArg(info, 9, "alpha"));
   int64_t constantId = info.Length() > 10 && !info[10].IsUndefined() ? intArg(info, 10, "constantId") : 0;
+  F32 r = info.Length() > 11 ? f32OptArg(info, 11, "residual") : F32{nullptr, 0};
   Geometry g = geometry(xs, ws, ys, p);
   requireSize(x, xs, "x");
   requireSize(w, ws, "filter");
   requireSize(y, ys, "out");
   if (b.data) require(static_cast<int64_t>(b.length) == g.O, "bias must hold one value per output channel");
   require(act >= 0 && act <= 5, "unknown activation code " + std::to_string(act));
+  if (r.data) {
+    requireSize(r, ys, "residual");
+    require(r.data != y.data, "residual must not be the output array");
+  }
 
   forEachChunk(
       g,
       [&](const Geometry& c, int64_t n0) {
-        fwdRun(c, x.data + n0 * g.H * g.W * g.C, w.data, constantId, b.data, y.data + n0 * g.OH * g.OW * g.O, act, alpha);
+        const int64_t y0 = n0 * g.OH * g.OW * g.O;
+        fwdRun(c, x.data + n0 * g.H * g.W * g.C, w.data, constantId, b.data, y.data + y0, act, alpha,
+               r.data ? r.data + y0 : nullptr);
       },
       constantId > 0);
   return info.Env().Undefined();
@@ -514,7 +537,7 @@ Napi::Value ConvImpl(const Napi::CallbackInfo& info) {
   auto ys = intsArg(info, 2, "outShape", 4);
   auto p = intsArg(info, 3, "params", 8);
   Geometry g = geometry(xs, ws, ys, p);
-  std::string fwd = choose(g, [&](const Algo& a) { return fwdPd(g, a, false, 0, 0.f); }).impl_info_str();
+  std::string fwd = choose(g, [&](const Algo& a) { return fwdPd(g, a, false, 0, 0.f, false); }).impl_info_str();
   std::string bwdD = choose(g, [&](const Algo& a) { return bwdDataPd(g, a); }).impl_info_str();
   std::string bwdW = choose(g, [&](const Algo& a) { return bwdFilterPd(g, a); }).impl_info_str();
   Napi::Object o = Napi::Object::New(info.Env());

@@ -19,6 +19,12 @@ interface EngineState {
   gradientDepth: number;
 }
 
+/** Whether a gradient tape is recording (true when the engine's state is unknown: the safe answer). */
+export function tapeRecording(): boolean {
+  const state = (tf.engine() as unknown as { state?: Partial<EngineState> }).state;
+  return typeof state?.gradientDepth !== 'number' || state.gradientDepth > 0;
+}
+
 export function outsideTape<T>(fn: () => T): T {
   const state = (tf.engine() as unknown as { state?: Partial<EngineState> }).state;
   if (!state || typeof state.gradientDepth !== 'number' || !('activeTape' in state)) {

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
 import { stopGradient } from './detach.js';
 import { batchMoments, batchNormTrainGrad } from '../backend/ops/batchNormTrain.js';
+import { perImageNorm } from '../backend/ops/perImageNorm.js';
 
 export type BnMode = 'train' | 'train-shared' | 'running' | 'per-image';
 
@@ -39,11 +40,7 @@ export class BatchNorm {
     if (mode === 'running') {
       return tf.batchNorm4d(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, this.beta as tf.Tensor1D, this.gamma as tf.Tensor1D, BN_EPS);
     }
-    if (mode === 'per-image') {
-      const { mean, variance } = tf.moments(x, [1, 2], true); // [N,1,1,C]
-      const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, BN_EPS)));
-      return tf.add(tf.mul(normed, this.gamma), this.beta);
-    }
+    if (mode === 'per-image') return perImageNorm(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, BN_EPS);
     // batch statistics (biased variance) of the detached input, one fused
     // kernel where the backend has it; the gradient through them is part of
     // batchNormTrain's own backward pass

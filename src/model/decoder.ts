@@ -18,6 +18,7 @@ import { DecoderMemory } from './decoderMemory.js';
 import { assemblePatches } from './patches.js';
 import { encoderSides } from './presetSchema.js';
 import type { BnMode } from './batchNorm.js';
+import type { Skip } from './encoder.js';
 
 export class Decoder {
   readonly ups: UpBlock[] = [];
@@ -48,7 +49,7 @@ export class Decoder {
   }
 
   /** One level: x (per patch or full image) -> level output. rng = training masks. */
-  level(i: number, x: tf.Tensor4D, skip: tf.Tensor4D, bn: BnMode, rng: Rng | undefined): tf.Tensor4D {
+  level(i: number, x: tf.Tensor4D, skip: Skip, bn: BnMode, rng: Rng | undefined): tf.Tensor4D {
     const h = this.assemblesAt(i) ? assemblePatches(x, this.config.patchesPerSide) : x;
     const y = (this.ups[i] as UpBlock).apply(h, skip, bn);
     const mem = this.memories[i];
@@ -61,11 +62,11 @@ export class Decoder {
   }
 
   /** Whole decoder; returns every level's output and the reconstruction. */
-  apply(bottleneck: tf.Tensor4D, skips: tf.Tensor4D[], bn: BnMode, rng: Rng | undefined): { levels: tf.Tensor4D[]; recon: tf.Tensor4D } {
+  apply(bottleneck: tf.Tensor4D, skips: Skip[], bn: BnMode, rng: Rng | undefined): { levels: tf.Tensor4D[]; recon: tf.Tensor4D } {
     const levels: tf.Tensor4D[] = [];
     let x = bottleneck;
     for (let i = 0; i < this.levels; i++) {
-      x = this.level(i, x, skips[this.levels - 1 - i] as tf.Tensor4D, bn, rng);
+      x = this.level(i, x, skips[this.levels - 1 - i] as Skip, bn, rng);
       levels.push(x);
     }
     return { levels, recon: this.output(x) };

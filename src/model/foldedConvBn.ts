@@ -19,6 +19,8 @@ import { BN_EPS, type BatchNorm } from './batchNorm.js';
 import type { ParamStore } from './params.js';
 import { weightsVersion } from '../backend/ops/adamUpdate.js';
 import { hintConstant } from '../backend/hints.js';
+import { convAddRelu } from '../backend/ops/convAddRelu.js';
+import { tapeRecording } from '../backend/tapePause.js';
 
 export class FoldedConvBn {
   private key: readonly unknown[] = [];
@@ -36,7 +38,18 @@ export class FoldedConvBn {
   /** [N,H,W,in] -> act(BN_running(conv(x))) */
   apply(x: tf.Tensor4D, activation: 'relu' | 'linear'): tf.Tensor4D {
     const { filter, bias } = this.folded();
-    return tf.fused.conv2d({ x, filter, bias, strides: this.conv.stride, pad: this.conv.pad, activation });
+    const strides = this.conv.stride;
+    const pad = this.conv.pad;
+    if (tapeRecording()) return tf.fused.conv2d({ x, filter, bias, strides, pad, activation });
+    // no gradient wanted: the FusedConv2D kernel itself, without tf.fused.conv2d's gradient wrapper
+    const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], activation };
+    return tf.engine().runKernel(tf.FusedConv2D, { x, filter, bias }, attrs) as tf.Tensor4D;
+  }
+
+  /** [N,H,W,in], residual [N,H',W',out] -> ReLU(BN_running(conv(x)) + residual) (src/backend/ops/convAddRelu.ts) */
+  applyAddRelu(x: tf.Tensor4D, residual: tf.Tensor4D): tf.Tensor4D {
+    const { filter, bias } = this.folded();
+    return convAddRelu({ x, filter, bias, residual }, { strides: this.conv.stride, pad: this.conv.pad });
   }
 
   /** Drops the cached folded weights. */

@@ -9,6 +9,7 @@
  * w [..., S] -> [..., S]
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasShrinkTopK, shrinkTopKKernel } from '../backend/ops/shrinkTopK.js';
 
 /** L1-normalized relu(y - t) * y / (|y - t| + 1e-12) along the last axis; t broadcasts. */
 function shrinkAbove(y: tf.Tensor, t: tf.Tensor): tf.Tensor {
@@ -45,6 +46,13 @@ export function hardShrink(y: tf.Tensor, k: number): tf.Tensor {
  * y [..., S] -> weights [..., k], indices [..., k]
  */
 export function shrinkTopK(y: tf.Tensor, k: number): { weights: tf.Tensor; indices: tf.Tensor } {
+  // one kernel on cpu and native (src/backend/ops/shrinkTopK.ts), tfjs ops elsewhere
+  if (y.dtype === 'float32' && hasShrinkTopK()) return shrinkTopKKernel(y, k);
+  return shrinkTopKOps(y, k);
+}
+
+/** shrinkTopK in tfjs ops (the reference the kernel is tested against). */
+export function shrinkTopKOps(y: tf.Tensor, k: number): { weights: tf.Tensor; indices: tf.Tensor } {
   return tf.tidy(() => {
     const { values, indices, t } = topAndThreshold(y, k);
     return { weights: shrinkAbove(values, t), indices };

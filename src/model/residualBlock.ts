@@ -65,14 +65,19 @@ export class ResidualBlock {
    * backward pass needs are saved by the tape as kept clones (tidy does not
    * dispose kept tensors), and the tape refers to the others only by id.
    */
-  apply(x: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
+  apply(x: tf.Tensor4D, bn: BnMode, opts: { releaseInput?: boolean } = {}): tf.Tensor4D {
     if (bn === 'running') {
-      // inference: each conv + BN (+ ReLU) folded into one convolution
+      // inference: each conv + BN (+ ReLU) folded into one convolution, the
+      // last one adding a and applying the ReLU as it writes (b and a + b are
+      // never stored); releaseInput: x is the caller's temporary, freed once
+      // the first convolution has read it (a batch holds x, a, h and the
+      // output at most instead of x and five maps)
       const [f1, f2, f3] = this.folded;
       return tf.tidy(() => {
         const a = f1.apply(x, 'relu');
-        const b = f3.apply(f2.apply(a, 'relu'), 'linear');
-        return addRelu(a, b);
+        if (opts.releaseInput) x.dispose();
+        const h = f2.apply(a, 'relu');
+        return f3.applyAddRelu(h, a);
       });
     }
     if (bn !== 'per-image') for (const f of this.folded) f.release(); // training moves the weights

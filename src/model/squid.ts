@@ -12,7 +12,7 @@ import { validatePreset, encoderSides } from './presetSchema.js';
 import type { DiscriminatorBnMode, GeneratorStep, SharedGeneratorForward, SquidModel } from './types.js';
 import type { Rng } from '../util/rng.js';
 import { ParamStore } from './params.js';
-import { Encoder } from './encoder.js';
+import { Encoder, type Skip } from './encoder.js';
 import { InpaintingBlock } from './inpaintingBlock.js';
 import { Decoder } from './decoder.js';
 import { Discriminator } from './discriminator.js';
@@ -93,19 +93,19 @@ class Squid implements SquidModel {
     const dist: tf.Scalar[] = [];
     const L = this.m.student.levels;
     for (let i = 0; i < L; i++) {
-      const skip = skips[L - 1 - i] as tf.Tensor4D;
+      const skip = skips[L - 1 - i] as Skip;
       if (!rng && !teacher) {
         // inference: each level in its own scope, its input and skip freed as
         // it ends (nothing else reads them), so a batch holds one level's
         // intermediates at a time instead of the whole decoder's
         const prev = s;
         s = tf.tidy(() => this.m.student.level(i, prev, skip, bn, rng));
-        tf.dispose([prev, skip]);
+        tf.dispose(skip instanceof tf.Tensor ? [prev, skip] : prev);
         continue;
       }
       s = this.m.student.level(i, s, skip, bn, rng);
       if (teacher && t) {
-        t = teacher.level(i, t, sg ? stopGradient(skip) : skip, teacherBn, undefined);
+        t = teacher.level(i, t, sg && skip instanceof tf.Tensor ? stopGradient(skip) : skip, teacherBn, undefined);
         dist.push(mse(s, t));
       }
     }

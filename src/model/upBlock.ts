@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
 import { ResidualBlock } from './residualBlock.js';
 import type { BnMode } from './batchNorm.js';
+import type { Skip } from './encoder.js';
 
 /**
  * [a, b] along channels with a gradient that slices dy by the known channel
@@ -37,10 +38,14 @@ export class UpBlock {
     this.block = new ResidualBlock(store, `${name}/block`, inChannels, outChannels, 1);
   }
 
-  apply(x: tf.Tensor4D, skip: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
+  /** skip: the map to concatenate (concat), else anything with the target shape */
+  apply(x: tf.Tensor4D, skip: Skip, bn: BnMode): tf.Tensor4D {
     const [, h, w] = skip.shape;
     const up = x.shape[1] === h && x.shape[2] === w ? x : tf.image.resizeBilinear(x, [h, w], false, true);
-    const input = this.concat ? concatChannels(skip, up) : up;
-    return this.block.apply(input, bn);
+    if (!this.concat) return this.block.apply(up, bn, { releaseInput: up !== x });
+    if (!(skip instanceof tf.Tensor)) throw new Error(`UpBlock: a concatenating level needs the skip map, got only its shape ${JSON.stringify(skip.shape)}`);
+    const input = concatChannels(skip, up);
+    if (up !== x) up.dispose();
+    return this.block.apply(input, bn, { releaseInput: true });
   }
 }

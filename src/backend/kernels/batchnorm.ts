@@ -1,9 +1,11 @@
-/** FusedBatchNorm (tfjs's batchNorm op) and Softmax over the last axis, float32. */
+/** FusedBatchNorm (tfjs's batchNorm op), SquidPerImageNorm and Softmax over the last axis, float32. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../native/addon.js';
 import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { maybe, need, type NativeKernel } from './types.js';
+import { PER_IMAGE_NORM } from '../ops/names.js';
+import type { PerImageNormAttrs } from '../ops/perImageNorm.js';
 
 export function batchnormKernels(addon: NativeAddon): NativeKernel[] {
   return [
@@ -23,6 +25,33 @@ export function batchnormKernels(addon: NativeAddon): NativeKernel[] {
         addon.batchNorm(
           f32(be, x), f32(be, mean), f32(be, variance), offset ? f32(be, offset) : null, scale ? f32(be, scale) : null, eps, out,
         );
+        return output(be, [...x.shape], out);
+      },
+    },
+    {
+      // src/backend/ops/perImageNorm.ts: each image's slice through the moments and batch-norm passes
+      kernelName: PER_IMAGE_NORM,
+      run(args) {
+        const x = need(args, 'x');
+        const gamma = need(args, 'gamma');
+        const beta = need(args, 'beta');
+        if (![x, gamma, beta].every(isF32) || x.shape.length !== 4) return null;
+        const [n, h, w, c] = x.shape as [number, number, number, number];
+        if (n * h * w * c === 0 || size(gamma.shape) !== c || size(beta.shape) !== c) return null;
+        const { epsilon } = args.attrs as unknown as PerImageNormAttrs;
+        const be = args.backend as MathBackendCPU;
+        const xv = f32(be, x);
+        const g = f32(be, gamma);
+        const b = f32(be, beta);
+        const out = alloc(size(x.shape));
+        const mean = new Float32Array(c);
+        const variance = new Float32Array(c);
+        const per = h * w * c;
+        for (let i = 0; i < n; i++) {
+          const xi = xv.subarray(i * per, (i + 1) * per);
+          addon.bnMoments(xi, c, mean, variance);
+          addon.batchNorm(xi, mean, variance, b, g, epsilon, out.subarray(i * per, (i + 1) * per));
+        }
         return output(be, [...x.shape], out);
       },
     },

@@ -9,6 +9,8 @@ import { ACTIVATION_CODES, type ConvParams, type NativeAddon, type Shape4 } from
 import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { constantId } from '../native/constantFilters.js';
 import { maybe, need, type NativeKernel } from './types.js';
+import { CONV_ADD_RELU } from '../ops/names.js';
+import type { ConvAddReluAttrs } from '../ops/convAddRelu.js';
 
 type Pad = tf.Conv2DAttrs['pad'];
 
@@ -120,5 +122,29 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
     },
   };
 
-  return [conv2d, fused, backpropInput, backpropFilter];
+  // relu(conv(x) + bias + residual) (src/backend/ops/convAddRelu.ts): the residual is added by a sum post-op
+  const convAddRelu: NativeKernel = {
+    kernelName: CONV_ADD_RELU,
+    run(args) {
+      const { backend } = args;
+      const x = need(args, 'x');
+      const filter = need(args, 'filter');
+      const bias = need(args, 'bias');
+      const residual = need(args, 'residual');
+      const a = args.attrs as unknown as ConvAddReluAttrs;
+      if (![x, filter, bias, residual].every(isF32)) return null;
+      const c = convInfo(x.shape, filter.shape, a.strides, 1, a.pad, undefined);
+      if (!c || size(bias.shape) !== filter.shape[3] || !tf.util.arraysEqual(residual.shape, c.info.outShape)) return null;
+      const be = backend as MathBackendCPU;
+      const outShape = c.info.outShape;
+      const y = alloc(size(outShape));
+      addon.conv2d(
+        f32(be, x), x.shape as Shape4, f32(be, filter), filter.shape as Shape4, f32(be, bias), y, outShape, c.params,
+        ACTIVATION_CODES.relu as number, 0, constantId(filter.dataId), f32(be, residual),
+      );
+      return output(be, outShape, y);
+    },
+  };
+
+  return [conv2d, fused, backpropInput, backpropFilter, convAddRelu];
 }

@@ -27,10 +27,14 @@ export interface NativeInfo {
 export interface NativeAddon {
   info(): NativeInfo;
   setThreads(n: number): number;
-  /** y = act(conv(x, w) + bias); x [N,H,W,C], w [KH,KW,C,O], y [N,OH,OW,O]. act: see ACTIVATION_CODES. */
+  /**
+   * y = act(conv(x, w) + bias [+ residual]); x [N,H,W,C], w [KH,KW,C,O], y and residual [N,OH,OW,O] (residual
+   * not y itself). act: see ACTIVATION_CODES.
+   */
   conv2d(
     x: Float32Array, xShape: Shape4, w: Float32Array, wShape: Shape4, bias: Float32Array | null,
     y: Float32Array, yShape: Shape4, params: ConvParams, act: number, alpha: number, constantId?: number,
+    residual?: Float32Array | null,
   ): void;
   /** Drops the reordered copies kept for a constant filter id (constantId > 0 in conv2d: w never changes while the id lives). */
   releaseConstantFilter(id: number): void;

@@ -5,7 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { ADAM_UPDATE, BATCH_MOMENTS, BATCH_NORM_GRAD } from './names.js';
+import { ADAM_UPDATE, BATCH_MOMENTS, BATCH_NORM_GRAD, CONV_ADD_RELU, PER_IMAGE_NORM, SHRINK_TOP_K } from './names.js';
+import { shrinkTopKCpu } from './shrinkTopK.js';
+import { perImageNormCpu } from './perImageNorm.js';
+import { convAddReluCpu } from './convAddRelu.js';
 import type { AdamHyper } from './adamUpdate.js';
 
 type Args = Parameters<tf.KernelFunc>[0];
@@ -102,4 +105,7 @@ export function installCpuFusedKernels(): void {
   reg(ADAM_UPDATE, adamUpdateCpu as tf.KernelFunc);
   reg(BATCH_MOMENTS, batchMomentsCpu as tf.KernelFunc);
   reg(BATCH_NORM_GRAD, batchNormGradCpu as tf.KernelFunc);
+  reg(CONV_ADD_RELU, convAddReluCpu as tf.KernelFunc);
+  reg(PER_IMAGE_NORM, perImageNormCpu as tf.KernelFunc);
+  reg(SHRINK_TOP_K, shrinkTopKCpu as tf.KernelFunc); // native runs it too (same storage)
 }

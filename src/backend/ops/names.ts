@@ -3,3 +3,6 @@ export const ADAM_UPDATE = 'SquidAdamUpdate';
 export const BATCH_MOMENTS = 'SquidBatchMoments';
 export const BATCH_NORM_GRAD = 'SquidBatchNormGrad';
 export const RELU_GRAD = 'SquidReluGrad';
+export const CONV_ADD_RELU = 'SquidConvAddRelu';
+export const PER_IMAGE_NORM = 'SquidPerImageNorm';
+export const SHRINK_TOP_K = 'SquidShrinkTopK';
