@@ -190,7 +190,8 @@ test('no tensors leak from a training step or inference', () => {
   const optD = tf.train.adam(1e-3);
   const optG = tf.train.adam(1e-3);
   trainStep(m, x, new Rng(1), optD, optG); // optimizer slots created here
-  tf.dispose(m.reconstruct(x)); // the folded inference weights are cached here (a training pass drops them)
+  // the folded / constant inference weights are cached here (a training pass drops them)
+  tf.dispose([m.reconstruct(x), m.discriminatorLogits(x)]);
   const before = tf.memory().numTensors;
   trainStep(m, x, new Rng(2), optD, optG);
   tf.dispose([m.reconstruct(x), m.discriminatorLogits(x), m.gradCam(x)]);

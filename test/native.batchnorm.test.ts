@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/util/rng.js';
 import { perImageNorm, perImageNormOps } from '../src/backend/ops/perImageNorm.js';
-import { PER_IMAGE_NORM } from '../src/backend/ops/names.js';
+import { LAYER_NORM, PER_IMAGE_NORM } from '../src/backend/ops/names.js';
+import { layerNorm, layerNormOps } from '../src/backend/ops/layerNorm.js';
 import { nativeCallCounts } from '../src/backend/nativeBackend.js';
 import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn } from './nativeHarness.js';
 
@@ -72,4 +73,28 @@ test('SquidPerImageNorm (each image by its own statistics) matches tfjs-cpu and 
       return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
     })([t.x as tf.Tensor, t.g as tf.Tensor]));
   assert.equal(nativeCallCounts(true).get(PER_IMAGE_NORM)?.native ?? 0, 0, 'no kernel call under the tape');
+});
+
+test('SquidLayerNorm (each row over the last axis) matches tfjs-cpu and the tfjs-op composite; under a tape it runs the ops', { skip }, async () => {
+  const shapes = [[4, 2048], [3, 5, 7], [1, 9]];
+  for (const [i, shape] of shapes.entries()) {
+    const rng = new Rng(740 + i);
+    const d = shape[shape.length - 1]!;
+    // per-row offsets, so statistics shared over rows would be wrong
+    const x = randomInput(rng, shape, -1, 3);
+    for (let j = 0; j < x.data.length; j++) x.data[j]! += 3 * Math.floor(j / d);
+    const inputs = { x, gamma: randomInput(rng, [d], 0.5, 1.5), beta: randomInput(rng, [d]) };
+    const norm = (t: Record<string, tf.Tensor>) => layerNorm(t.x as tf.Tensor, t.gamma as tf.Tensor1D, t.beta as tf.Tensor1D, 1e-5);
+    await compareBackends(`layer norm ${JSON.stringify(shape)}`, inputs, norm);
+    const [kernel] = await runOn('cpu', inputs, norm);
+    const [ops] = await runOn('cpu', inputs, (t) => layerNormOps(t.x as tf.Tensor, t.gamma as tf.Tensor1D, t.beta as tf.Tensor1D, 1e-5));
+    assertClose(kernel!.data, ops!.data, 1e-5, `cpu kernel vs ops ${JSON.stringify(shape)}`);
+  }
+  assertRanNatively([LAYER_NORM], 'layer norm');
+  await compareBackends('layer norm gradient', { x: randomInput(new Rng(750), [3, 6]), g: randomInput(new Rng(751), [6], 0.5, 1.5) }, (t) =>
+    tf.grads((x: tf.Tensor, g: tf.Tensor) => {
+      const y = layerNorm(x, g as tf.Tensor1D, tf.zeros([6]), 1e-5);
+      return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
+    })([t.x as tf.Tensor, t.g as tf.Tensor]));
+  assert.equal(nativeCallCounts(true).get(LAYER_NORM)?.native ?? 0, 0, 'no kernel call under the tape');
 });

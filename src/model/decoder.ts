@@ -56,9 +56,9 @@ export class Decoder {
     return mem ? mem.apply(y, rng) : y;
   }
 
-  /** [B,S,S,c0] -> [B,S,S,1] in (0,1) */
-  output(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.sigmoid(this.out.apply(x));
+  /** [B,S,S,c0] -> [B,S,S,1] in (0,1); inference: see Conv2d.apply */
+  output(x: tf.Tensor4D, inference = false): tf.Tensor4D {
+    return tf.sigmoid(this.out.apply(x, inference));
   }
 
   /** Whole decoder; returns every level's output and the reconstruction. */

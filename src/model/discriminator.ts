@@ -36,8 +36,9 @@ export class Discriminator {
   lastConv(x: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
     let h = x;
     const last = this.convs.length - 1;
-    for (let i = 0; i < last; i++) h = this.post(i, this.convs[i]!.apply(h), bn);
-    return this.convs[last]!.apply(h);
+    const inference = bn !== 'train' && bn !== 'train-shared'; // scoring (constant weights)
+    for (let i = 0; i < last; i++) h = this.post(i, this.convs[i]!.apply(h, inference), bn);
+    return this.convs[last]!.apply(h, inference);
   }
 
   private post(i: number, conv: tf.Tensor4D, bn: BnMode): tf.Tensor4D {

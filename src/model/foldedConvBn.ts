@@ -10,7 +10,9 @@
  * (tfjs gives an assigned variable new storage) or written in place by the
  * optimizer; training-mode passes drop the cache. The folded filter is
  * declared constant to the backend (the native convolution then keeps it in
- * its own layout instead of reordering it on every call).
+ * its own layout instead of reordering it on every call). Without a batch
+ * norm it is a private constant copy of the convolution's own filter and bias
+ * (Conv2d's inference path: the discriminator, 1x1 convolutions).
  * [N,H,W,in] -> [N,H',W',out]
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -30,7 +32,7 @@ export class FoldedConvBn {
   constructor(
     store: ParamStore,
     private readonly conv: Conv2d,
-    private readonly bn: BatchNorm,
+    private readonly bn: BatchNorm | undefined,
   ) {
     store.onDispose(() => this.release());
   }
@@ -64,15 +66,17 @@ export class FoldedConvBn {
   private folded(): { filter: tf.Tensor4D; bias: tf.Tensor1D } {
     const c = this.conv;
     const n = this.bn;
-    const sources = [c.kernel, c.bias, n.gamma, n.beta, n.runningMean, n.runningVar];
+    const sources = n ? [c.kernel, c.bias, n.gamma, n.beta, n.runningMean, n.runningVar] : [c.kernel, c.bias];
     // storage identities, plus the count of in-place weight writes (an
     // in-place optimizer step keeps a variable's storage)
     const key: unknown[] = [...sources.map((v) => (v ? v.dataId : this)), weightsVersion()];
     if (!this.filter || !this.bias || key.length !== this.key.length || key.some((k, i) => k !== this.key[i])) {
       this.release();
       const { filter, bias } = tf.tidy(() => {
-        const scale = tf.mul(n.gamma, tf.rsqrt(tf.add(n.runningVar, BN_EPS))); // [out]
         const b0 = c.bias ?? tf.zeros([c.outChannels]);
+        // no batch norm: copies (x * 1: a clone would share the variable's storage, which training writes)
+        if (!n) return { filter: tf.mul(c.kernel, 1) as tf.Tensor4D, bias: tf.mul(b0, 1) as tf.Tensor1D };
+        const scale = tf.mul(n.gamma, tf.rsqrt(tf.add(n.runningVar, BN_EPS))); // [out]
         return {
           filter: tf.mul(c.kernel, scale) as tf.Tensor4D, // [k,k,in,out] * [out]
           bias: tf.add(tf.mul(tf.sub(b0, n.runningMean), scale), n.beta) as tf.Tensor1D,

@@ -15,6 +15,7 @@ import type { ModelConfig } from './presets.js';
 import type { Rng } from '../util/rng.js';
 import { Conv2d, LayerNorm, Linear } from './layers.js';
 import { BatchNorm, type BnMode } from './batchNorm.js';
+import { FoldedConvBn } from './foldedConvBn.js';
 import { MemoryQueue } from './memoryQueue.js';
 import { MemoryMatrix } from './memoryMatrix.js';
 import { MultiHeadAttention } from './multiHeadAttention.js';
@@ -79,6 +80,7 @@ export class InpaintingBlock {
   private readonly norm2: LayerNorm;
   private readonly conv2: Conv2d;
   private readonly bn2: BatchNorm;
+  private readonly folded: [FoldedConvBn, FoldedConvBn];
   private readonly positions: number;
 
   constructor(store: ParamStore, name: string, private readonly config: ModelConfig, readonly channels: number, readonly side: number) {
@@ -100,6 +102,15 @@ export class InpaintingBlock {
     this.norm2 = new LayerNorm(store, `${name}/norm2`, d);
     this.conv2 = new Conv2d(store, `${name}/bottleneck2/conv`, c + positionBits(this.positions), channels, 1, 1, 0, true);
     this.bn2 = new BatchNorm(store, `${name}/bottleneck2/bn`, channels);
+    this.folded = [new FoldedConvBn(store, this.conv1, this.bn1), new FoldedConvBn(store, this.conv2, this.bn2)];
+  }
+
+  /** ReLU(BN(conv1x1(x))) of bottleneck i; with running statistics one folded convolution (foldedConvBn.ts) */
+  private convBnRelu(i: 0 | 1, x: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
+    const [conv, norm, folded] = i === 0 ? [this.conv1, this.bn1, this.folded[0]] : [this.conv2, this.bn2, this.folded[1]];
+    if (bn === 'running') return folded.apply(x, 'relu');
+    if (bn !== 'per-image') folded.release(); // training moves the weights
+    return tf.relu(norm.apply(conv.apply(x), bn));
   }
 
   /** x [B*N, s, s, C]; rng: masks (training), undefined = inference */
@@ -111,7 +122,7 @@ export class InpaintingBlock {
     const d = this.queryDim;
     const c = m.inpaintChannels;
 
-    const f = tf.relu(this.bn1.apply(this.conv1.apply(x), bn)); // [B*N,s,s,c]
+    const f = this.convBnRelu(0, x, bn); // [B*N,s,s,c]
     const q = tf.reshape(f, [B * N, d]);
 
     // memory read: [Q, rows, d]
@@ -131,7 +142,7 @@ export class InpaintingBlock {
     n = tf.relu(tf.add(this.norm2.apply(this.ff2.apply(tf.relu(this.ff1.apply(n)))), n));
 
     const withCode = tf.concat([tf.reshape(n, [B * N, s, s, c]), positionCode(B, N, s)], 3);
-    const out = tf.relu(this.bn2.apply(this.conv2.apply(withCode as tf.Tensor4D), bn));
+    const out = this.convBnRelu(1, withCode as tf.Tensor4D, bn);
     const features = rng && m.ablation.maskedShortcut ? maskedShortcut(out, x, rng, m.maskKeepProb) : out;
     return { features, queries: q as tf.Tensor2D };
   }

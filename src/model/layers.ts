@@ -5,10 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { kaimingUniform, type Init, type ParamStore } from './params.js';
+import { FoldedConvBn } from './foldedConvBn.js';
+import { tapeRecording } from '../backend/tapePause.js';
+import { layerNorm } from '../backend/ops/layerNorm.js';
 
 export class Conv2d {
   readonly kernel: tf.Variable; // [k, k, in, out]
   readonly bias: tf.Variable | undefined; // [out]
+  private readonly inference: FoldedConvBn;
 
   constructor(
     store: ParamStore,
@@ -23,14 +27,20 @@ export class Conv2d {
     const fanIn = inChannels * size * size;
     this.kernel = store.variable(`${name}/kernel`, [size, size, inChannels, outChannels], kaimingUniform(fanIn));
     this.bias = withBias ? store.variable(`${name}/bias`, [outChannels], kaimingUniform(fanIn)) : undefined;
+    this.inference = new FoldedConvBn(store, this, undefined);
   }
 
   /**
    * [N,H,W,in] -> [N,H',W',out], H' = floor((H + 2 pad - k) / stride) + 1.
    * One FusedConv2D kernel with the bias (no separate Add pass; the same
-   * math as conv2d + bias, gradients included).
+   * math as conv2d + bias, gradients included). inference: when no gradient
+   * tape records either, on a constant copy of the weights that the native
+   * backend keeps in its own layout (foldedConvBn.ts); a training call drops
+   * the copy.
    */
-  apply(x: tf.Tensor4D): tf.Tensor4D {
+  apply(x: tf.Tensor4D, inference = false): tf.Tensor4D {
+    if (inference && !tapeRecording()) return this.inference.apply(x, 'linear');
+    this.inference.release();
     return tf.fused.conv2d({ x, filter: this.kernel as tf.Tensor4D, strides: this.stride, pad: this.pad, bias: this.bias });
   }
 }
@@ -74,9 +84,7 @@ export class LayerNorm {
 
   /** [..., d] -> [..., d] */
   apply<T extends tf.Tensor>(x: T): T {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5)));
-    return tf.add(tf.mul(normed, this.gamma), this.beta) as T;
+    return layerNorm(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, 1e-5);
   }
 }
 

@@ -109,7 +109,7 @@ class Squid implements SquidModel {
         dist.push(mse(s, t));
       }
     }
-    const out: Generated = { recon: this.m.student.output(s) };
+    const out: Generated = { recon: this.m.student.output(s, !rng) };
     if (teacher && t) {
       out.teacherRecon = teacher.output(t);
       out.distillation = tf.addN(dist);

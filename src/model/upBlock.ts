@@ -9,6 +9,7 @@ import type { ParamStore } from './params.js';
 import { ResidualBlock } from './residualBlock.js';
 import type { BnMode } from './batchNorm.js';
 import type { Skip } from './encoder.js';
+import { tapeRecording } from '../backend/tapePause.js';
 
 /**
  * [a, b] along channels with a gradient that slices dy by the known channel
@@ -16,6 +17,7 @@ import type { Skip } from './encoder.js';
  * for their shapes (here: the upsampled map, which nothing else keeps).
  */
 export function concatChannels(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+  if (!tapeRecording()) return tf.concat([a, b], 3) as tf.Tensor4D; // no gradient wanted: the kernel alone
   const ca = a.shape[3];
   const cb = b.shape[3];
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

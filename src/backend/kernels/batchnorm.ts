@@ -1,10 +1,11 @@
-/** FusedBatchNorm (tfjs's batchNorm op), SquidPerImageNorm and Softmax over the last axis, float32. */
+/** FusedBatchNorm (tfjs's batchNorm op), SquidPerImageNorm, SquidLayerNorm and Softmax over the last axis, float32. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from '../native/addon.js';
 import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { maybe, need, type NativeKernel } from './types.js';
-import { PER_IMAGE_NORM } from '../ops/names.js';
+import { LAYER_NORM, PER_IMAGE_NORM } from '../ops/names.js';
+import type { LayerNormAttrs } from '../ops/layerNorm.js';
 import type { PerImageNormAttrs } from '../ops/perImageNorm.js';
 
 export function batchnormKernels(addon: NativeAddon): NativeKernel[] {
@@ -51,6 +52,32 @@ export function batchnormKernels(addon: NativeAddon): NativeKernel[] {
           const xi = xv.subarray(i * per, (i + 1) * per);
           addon.bnMoments(xi, c, mean, variance);
           addon.batchNorm(xi, mean, variance, b, g, epsilon, out.subarray(i * per, (i + 1) * per));
+        }
+        return output(be, [...x.shape], out);
+      },
+    },
+    {
+      // src/backend/ops/layerNorm.ts: each row through the moments (one channel) and batch-norm passes
+      kernelName: LAYER_NORM,
+      run(args) {
+        const x = need(args, 'x');
+        const gamma = need(args, 'gamma');
+        const beta = need(args, 'beta');
+        if (![x, gamma, beta].every(isF32) || x.shape.length === 0) return null;
+        const d = x.shape[x.shape.length - 1] as number;
+        if (size(x.shape) === 0 || size(gamma.shape) !== d || size(beta.shape) !== d) return null;
+        const { epsilon } = args.attrs as unknown as LayerNormAttrs;
+        const be = args.backend as MathBackendCPU;
+        const xv = f32(be, x);
+        const g = f32(be, gamma);
+        const b = f32(be, beta);
+        const out = alloc(size(x.shape));
+        const mean = new Float32Array(1);
+        const variance = new Float32Array(1);
+        for (let o = 0; o < xv.length; o += d) {
+          const row = xv.subarray(o, o + d);
+          addon.bnMoments(row, 1, mean, variance);
+          addon.batchNorm(row, mean, variance, b, g, epsilon, out.subarray(o, o + d));
         }
         return output(be, [...x.shape], out);
       },

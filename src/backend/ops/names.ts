@@ -6,3 +6,4 @@ export const RELU_GRAD = 'SquidReluGrad';
 export const CONV_ADD_RELU = 'SquidConvAddRelu';
 export const PER_IMAGE_NORM = 'SquidPerImageNorm';
 export const SHRINK_TOP_K = 'SquidShrinkTopK';
+export const LAYER_NORM = 'SquidLayerNorm';
