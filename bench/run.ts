@@ -56,6 +56,7 @@ async function kernelTable(python: string | undefined): Promise<KernelResult[]> 
   let nativeOk = true;
   try {
     await registerNativeBackend();
+    await useBackend('native', { quiet: true }); // (also silences tfjs's "install tfjs-node" banner on it)
   } catch (err) {
     nativeOk = false;
     log(`native backend unavailable (${err instanceof Error ? err.message : String(err)}): native column skipped`);

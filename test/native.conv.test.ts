@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/util/rng.js';
 import { loadAddon } from '../src/backend/native/addon.js';
 import { hintConstant } from '../src/backend/hints.js';
+import { isEvicted } from '../src/backend/native/constantFilters.js';
 import { convAddRelu, convAddReluOps } from '../src/backend/ops/convAddRelu.js';
 import { CONV_ADD_RELU } from '../src/backend/ops/names.js';
 import { nativeCallCounts } from '../src/backend/nativeBackend.js';
@@ -134,8 +135,19 @@ test('a filter declared constant is kept in oneDNN layout, gives the same result
         assertClose(Float32Array.from(y.dataSync()), ref!.data, 1e-4, `constant filter ${JSON.stringify(ws)} call ${call}`);
         y.dispose();
         assert.ok(addon.constantFilterBytes() >= before + w.data.length * 4, 'the reordered filter is kept');
+        assert.ok(isEvicted(wt.dataId), 'the tensor\'s own array is dropped once the addon keeps a copy');
       }
-      tf.dispose([xt, wt]);
+      // another geometry (a batch of 30 takes the other algorithm: another layout, reordered from the kept copy)
+      const x30 = randomInput(rng, [30, ...xs.slice(1)]);
+      const [ref30] = await runOn('cpu', { x: x30, w }, conv);
+      await tf.setBackend('native');
+      const x30t = tf.tensor(x30.data.slice(), x30.shape);
+      const y30 = conv({ x: x30t, w: wt });
+      assertClose(Float32Array.from(y30.dataSync()), ref30!.data, 1e-4, `constant filter ${JSON.stringify(ws)}, batch 30, from the kept copy`);
+      // reading the filter brings its array back, exactly
+      assert.deepEqual(Float32Array.from(wt.dataSync()), w.data);
+      assert.ok(!isEvicted(wt.dataId));
+      tf.dispose([xt, wt, x30t, y30]);
       assert.equal(addon.constantFilterBytes(), before, 'freed with the tensor');
     }
   }

@@ -215,25 +215,54 @@ struct In {
 // written while it lives: the folded inference filters), kept in each layout
 // a forward primitive wants. Inference reorders a filter on every call
 // otherwise: the 45 M-parameter zhanglab network moves ~90 MB per image for
-// that. The caller releases an id when its tensor is disposed.
+// that. The caller releases an id when its tensor is disposed. Once a copy is
+// kept the caller may drop its own array (data = nullptr, see
+// src/backend/native/constantFilters.ts): another layout is then reordered
+// from the kept copy, and readConstantFilter gives the values back.
 struct Packed {
   memory::desc want;
   std::unique_ptr<Buf> buf;
 };
-std::unordered_map<int64_t, std::vector<Packed>> constantFilters;
+struct Constant {
+  memory::desc user;  // the caller's layout (HWIO)
+  std::vector<Packed> packed;
+};
+std::unordered_map<int64_t, Constant> constantFilters;
 size_t constantBytes = 0;
 
+// A kept copy of id as a source for reorders (requires one).
+memory keptCopy(int64_t id) {
+  auto it = constantFilters.find(id);
+  require(it != constantFilters.end() && !it->second.packed.empty(),
+          "constant filter " + std::to_string(id) + " has neither data nor a kept copy");
+  const Packed& p = it->second.packed.front();
+  return memory(p.want, engine(), p.buf->p);
+}
+
 memory In::bindConstant(float* data, int64_t id, Keep& keep) {
-  if (id <= 0 || same) return bind(data, keep);
-  auto& list = constantFilters[id];
-  for (auto& p : list)
+  if (id <= 0) return bind(data, keep);
+  if (same) {
+    if (data) return memory(user, engine(), data);
+    memory src = keptCopy(id);  // the caller dropped its array: the user layout again, per call
+    memory buf = scratchpadMem(user, keep);
+    dnnl::reorder(src, buf).execute(stream(), src, buf);
+    return buf;
+  }
+  auto& c = constantFilters[id];
+  for (auto& p : c.packed)
     if (p.want == want) return memory(want, engine(), p.buf->p);
   auto buf = std::make_unique<Buf>(want.get_size());
   memory m(want, engine(), buf->p);
-  memory u(user, engine(), data);
-  reorder.execute(stream(), u, m);
+  if (data) {
+    memory u(user, engine(), data);
+    reorder.execute(stream(), u, m);
+  } else {
+    memory src = keptCopy(id);
+    dnnl::reorder(src, m).execute(stream(), src, m);
+  }
   constantBytes += want.get_size();
-  list.push_back({want, std::move(buf)});
+  c.user = user;
+  c.packed.push_back({want, std::move(buf)});
   return m;
 }
 
@@ -411,7 +440,12 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   F32 r = info.Length() > 11 ? f32OptArg(info, 11, "residual") : F32{nullptr, 0};
   Geometry g = geometry(xs, ws, ys, p);
   requireSize(x, xs, "x");
-  requireSize(w, ws, "filter");
+  if (constantId > 0 && w.length == 0) {
+    keptCopy(constantId);  // the caller dropped its array: a kept copy must exist
+    w.data = nullptr;
+  } else {
+    requireSize(w, ws, "filter");
+  }
   requireSize(y, ys, "out");
   if (b.data) require(static_cast<int64_t>(b.length) == g.O, "bias must hold one value per output channel");
   require(act >= 0 && act <= 5, "unknown activation code " + std::to_string(act));
@@ -552,9 +586,32 @@ Napi::Value ReleaseConstantFilter(const Napi::CallbackInfo& info) {
   int64_t id = intArg(info, 0, "id");
   auto it = constantFilters.find(id);
   if (it != constantFilters.end()) {
-    for (auto& p : it->second) constantBytes -= p.want.get_size();
+    for (auto& p : it->second.packed) constantBytes -= p.want.get_size();
     constantFilters.erase(it);
   }
+  return info.Env().Undefined();
+}
+
+// constantFilterKept(id): whether a copy of the constant filter is kept (its
+// caller may then drop its own array).
+Napi::Value ConstantFilterKept(const Napi::CallbackInfo& info) {
+  int64_t id = intArg(info, 0, "id");
+  auto it = constantFilters.find(id);
+  return Napi::Boolean::New(info.Env(), it != constantFilters.end() && !it->second.packed.empty());
+}
+
+// readConstantFilter(id, out): the filter's values in the caller's layout
+// (HWIO), from a kept copy.
+Napi::Value ReadConstantFilter(const Napi::CallbackInfo& info) {
+  int64_t id = intArg(info, 0, "id");
+  F32 out = f32Arg(info, 1, "out");
+  memory src = keptCopy(id);
+  const memory::desc& user = constantFilters[id].user;
+  require(out.length * sizeof(float) == user.get_size(), "out must hold the filter's " +
+                                                             std::to_string(user.get_size() / sizeof(float)) + " floats");
+  memory dst(user, engine(), out.data);
+  dnnl::reorder(src, dst).execute(stream(), src, dst);
+  stream().wait();
   return info.Env().Undefined();
 }
 
@@ -567,6 +624,8 @@ Napi::Value ConstantFilterBytes(const Napi::CallbackInfo& info) {
 
 void registerConv(Napi::Env env, Napi::Object exports) {
   exports.Set("releaseConstantFilter", wrap(env, "releaseConstantFilter", ReleaseConstantFilter));
+  exports.Set("constantFilterKept", wrap(env, "constantFilterKept", ConstantFilterKept));
+  exports.Set("readConstantFilter", wrap(env, "readConstantFilter", ReadConstantFilter));
   exports.Set("constantFilterBytes", wrap(env, "constantFilterBytes", ConstantFilterBytes));
   exports.Set("convImpl", wrap(env, "convImpl", ConvImpl));
   exports.Set("conv2d", wrap(env, "conv2d", Conv2d));

@@ -12,7 +12,7 @@ import { installLeanBackprop } from './leanBackprop.js';
 import { loadAddon, type NativeAddon } from './native/addon.js';
 import { hold, isPooled, release, setResidentBound } from './native/storage.js';
 import type { Workload } from './hints.js';
-import { forgetConstant, markConstant, onConstantReleased } from './native/constantFilters.js';
+import { forgetConstant, isEvicted, markConstant, onConstantReleased } from './native/constantFilters.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { reduceKernels } from './kernels/reduce.js';
@@ -50,11 +50,13 @@ export class NativeBackend extends MathBackendCPU {
   }
 
   override disposeData(dataId: tf.DataId, force = false): boolean {
-    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const had = this.data.has(dataId);
+    // an evicted constant filter has no array of its own (reading `values` would bring it back)
+    const values = had && !isEvicted(dataId) ? this.data.get(dataId).values : undefined;
     const released = super.disposeData(dataId, force);
-    if (values !== undefined && !this.data.has(dataId)) {
+    if (had && !this.data.has(dataId)) {
       forgetConstant(dataId);
-      release(values);
+      if (values !== undefined) release(values);
     }
     return released;
   }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { ACTIVATION_CODES, type ConvParams, type NativeAddon, type Shape4 } from '../native/addon.js';
 import { alloc, f32, isF32, output, size } from '../native/storage.js';
-import { constantId } from '../native/constantFilters.js';
+import { constantId, evictIfKept, isEvicted } from '../native/constantFilters.js';
 import { maybe, need, type NativeKernel } from './types.js';
 import { CONV_ADD_RELU } from '../ops/names.js';
 import type { ConvAddReluAttrs } from '../ops/convAddRelu.js';
@@ -35,6 +35,13 @@ function convInfo(
   return { info, params };
 }
 
+const EMPTY = new Float32Array(0);
+
+/** A forward convolution's filter array: empty when the filter was evicted (the addon holds it; constantFilters.ts). */
+function filterValues(be: MathBackendCPU, filter: tf.TensorInfo): Float32Array {
+  return isEvicted(filter.dataId) ? EMPTY : f32(be, filter);
+}
+
 export function convKernels(addon: NativeAddon): NativeKernel[] {
   const conv2d: NativeKernel = {
     kernelName: tf.Conv2D,
@@ -50,9 +57,10 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
       const outShape = c.info.outShape;
       const y = alloc(size(outShape));
       addon.conv2d(
-        f32(be, x), x.shape as Shape4, f32(be, filter), filter.shape as Shape4, null, y, outShape, c.params, 0, 0,
+        f32(be, x), x.shape as Shape4, filterValues(be, filter), filter.shape as Shape4, null, y, outShape, c.params, 0, 0,
         constantId(filter.dataId),
       );
+      evictIfKept(be, addon, filter.dataId);
       return output(be, outShape, y);
     },
   };
@@ -77,9 +85,10 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
       const outShape = c.info.outShape;
       const y = alloc(size(outShape));
       addon.conv2d(
-        f32(be, x), x.shape as Shape4, f32(be, filter), filter.shape as Shape4, bias ? f32(be, bias) : null,
+        f32(be, x), x.shape as Shape4, filterValues(be, filter), filter.shape as Shape4, bias ? f32(be, bias) : null,
         y, outShape, c.params, act, a.leakyreluAlpha ?? 0.2, constantId(filter.dataId),
       );
+      evictIfKept(be, addon, filter.dataId);
       return output(be, outShape, y);
     },
   };
@@ -139,9 +148,10 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
       const outShape = c.info.outShape;
       const y = alloc(size(outShape));
       addon.conv2d(
-        f32(be, x), x.shape as Shape4, f32(be, filter), filter.shape as Shape4, f32(be, bias), y, outShape, c.params,
+        f32(be, x), x.shape as Shape4, filterValues(be, filter), filter.shape as Shape4, f32(be, bias), y, outShape, c.params,
         ACTIVATION_CODES.relu as number, 0, constantId(filter.dataId), f32(be, residual),
       );
+      evictIfKept(be, addon, filter.dataId);
       return output(be, outShape, y);
     },
   };

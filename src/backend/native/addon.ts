@@ -38,6 +38,10 @@ export interface NativeAddon {
   ): void;
   /** Drops the reordered copies kept for a constant filter id (constantId > 0 in conv2d: w never changes while the id lives). */
   releaseConstantFilter(id: number): void;
+  /** Whether a reordered copy of the constant filter id is kept (conv2d then accepts an empty w for it). */
+  constantFilterKept(id: number): boolean;
+  /** The kept constant filter's values in HWIO order, into out. */
+  readConstantFilter(id: number, out: Float32Array): void;
   /** Bytes held by kept constant-filter copies. */
   constantFilterBytes(): number;
   conv2dBackpropInput(

@@ -182,6 +182,21 @@ export function release(a: unknown): void {
   residentOrder.set(block, true);
   enforceResidentBound();
 }
+/**
+ * A tensor released this array for good (an evicted constant filter, see
+ * constantFilters.ts): the last release frees its block to the C heap
+ * instead of pooling it (a view on a larger block returns that block to the
+ * pool as release does).
+ */
+export function discard(a: unknown): void {
+  if (!isPooled(a) || bases.has(a) || (holders.get(a) ?? 0) > 1) {
+    release(a);
+    return;
+  }
+  holders.delete(a);
+  if (addon?.releaseF32(a)) allocatedBytes -= a.byteLength;
+}
+
 /** Native output blocks currently allocated on the C heap (held by tensors or free in the pool). */
 export function liveNativeBuffers(): number {
   return addon ? addon.liveBlocks() : 0;
