@@ -182,6 +182,7 @@ export function release(a: unknown): void {
   residentOrder.set(block, true);
   enforceResidentBound();
 }
+
 /**
  * A tensor released this array for good (an evicted constant filter, see
  * constantFilters.ts): the last release frees its block to the C heap
