@@ -29,11 +29,15 @@ export class FoldedConvBn {
   private filter: tf.Tensor4D | undefined;
   private bias: tf.Tensor1D | undefined;
 
+  // the variables the folded weights come from
+  private readonly sources: readonly (tf.Variable | undefined)[];
+
   constructor(
     store: ParamStore,
     private readonly conv: Conv2d,
     private readonly bn: BatchNorm | undefined,
   ) {
+    this.sources = bn ? [conv.kernel, conv.bias, bn.gamma, bn.beta, bn.runningMean, bn.runningVar] : [conv.kernel, conv.bias];
     store.onDispose(() => this.release());
   }
 
@@ -63,14 +67,24 @@ export class FoldedConvBn {
     this.key = [];
   }
 
+  /** The sources' storage identities, plus the count of in-place weight writes (an in-place optimizer step keeps a variable's storage). */
+  private currentKey(): unknown[] {
+    return [...this.sources.map((v) => (v ? v.dataId : this)), weightsVersion()];
+  }
+
+  /** Whether the cached weights no longer match the sources (checked on every call: no allocation). */
+  private stale(): boolean {
+    const k = this.key;
+    const n = this.sources.length;
+    if (k.length !== n + 1 || k[n] !== weightsVersion()) return true;
+    for (let i = 0; i < n; i++) if ((this.sources[i]?.dataId ?? this) !== k[i]) return true;
+    return false;
+  }
+
   private folded(): { filter: tf.Tensor4D; bias: tf.Tensor1D } {
     const c = this.conv;
     const n = this.bn;
-    const sources = n ? [c.kernel, c.bias, n.gamma, n.beta, n.runningMean, n.runningVar] : [c.kernel, c.bias];
-    // storage identities, plus the count of in-place weight writes (an
-    // in-place optimizer step keeps a variable's storage)
-    const key: unknown[] = [...sources.map((v) => (v ? v.dataId : this)), weightsVersion()];
-    if (!this.filter || !this.bias || key.length !== this.key.length || key.some((k, i) => k !== this.key[i])) {
+    if (!this.filter || !this.bias || this.stale()) {
       this.release();
       const { filter, bias } = tf.tidy(() => {
         const b0 = c.bias ?? tf.zeros([c.outChannels]);
@@ -85,7 +99,7 @@ export class FoldedConvBn {
       this.filter = tf.keep(filter);
       hintConstant(filter); // never written: the backend may keep it prepared
       this.bias = tf.keep(bias);
-      this.key = key;
+      this.key = this.currentKey();
     }
     return { filter: this.filter, bias: this.bias as tf.Tensor1D };
   }

@@ -5,8 +5,43 @@ import type { NativeAddon } from '../native/addon.js';
 import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { maybe, need, type NativeKernel } from './types.js';
 import { LAYER_NORM, PER_IMAGE_NORM } from '../ops/names.js';
-import type { LayerNormAttrs } from '../ops/layerNorm.js';
-import type { PerImageNormAttrs } from '../ops/perImageNorm.js';
+import { layerGeometry } from '../ops/layerNorm.js';
+import { perImageGeometry } from '../ops/perImageNorm.js';
+import type { SliceGeometry, SliceNormAttrs } from '../ops/sliceNorm.js';
+
+/**
+ * A kernel of src/backend/ops/sliceNorm.ts: each slice of x through the
+ * addon's moments and batch-norm passes (which read gamma and beta at
+ * index % their length, as the slice normalization wants).
+ */
+function sliceNormKernel(addon: NativeAddon, kernelName: string, geometry: (shape: number[]) => SliceGeometry | null): NativeKernel {
+  return {
+    kernelName,
+    run(args) {
+      const x = need(args, 'x');
+      const gamma = need(args, 'gamma');
+      const beta = need(args, 'beta');
+      const geo = geometry(x.shape);
+      if (![x, gamma, beta].every(isF32) || !geo || size(x.shape) === 0) return null;
+      const { sliceLength: L, channels: C, params: P } = geo;
+      if (size(gamma.shape) !== P || size(beta.shape) !== P) return null;
+      const { epsilon } = args.attrs as unknown as SliceNormAttrs;
+      const be = args.backend as MathBackendCPU;
+      const xv = f32(be, x);
+      const g = f32(be, gamma);
+      const b = f32(be, beta);
+      const out = alloc(xv.length);
+      const mean = new Float32Array(C);
+      const variance = new Float32Array(C);
+      for (let o = 0; o < xv.length; o += L) {
+        const slice = xv.subarray(o, o + L);
+        addon.bnMoments(slice, C, mean, variance);
+        addon.batchNorm(slice, mean, variance, b, g, epsilon, out.subarray(o, o + L));
+      }
+      return output(be, [...x.shape], out);
+    },
+  };
+}
 
 export function batchnormKernels(addon: NativeAddon): NativeKernel[] {
   return [
@@ -29,59 +64,8 @@ export function batchnormKernels(addon: NativeAddon): NativeKernel[] {
         return output(be, [...x.shape], out);
       },
     },
-    {
-      // src/backend/ops/perImageNorm.ts: each image's slice through the moments and batch-norm passes
-      kernelName: PER_IMAGE_NORM,
-      run(args) {
-        const x = need(args, 'x');
-        const gamma = need(args, 'gamma');
-        const beta = need(args, 'beta');
-        if (![x, gamma, beta].every(isF32) || x.shape.length !== 4) return null;
-        const [n, h, w, c] = x.shape as [number, number, number, number];
-        if (n * h * w * c === 0 || size(gamma.shape) !== c || size(beta.shape) !== c) return null;
-        const { epsilon } = args.attrs as unknown as PerImageNormAttrs;
-        const be = args.backend as MathBackendCPU;
-        const xv = f32(be, x);
-        const g = f32(be, gamma);
-        const b = f32(be, beta);
-        const out = alloc(size(x.shape));
-        const mean = new Float32Array(c);
-        const variance = new Float32Array(c);
-        const per = h * w * c;
-        for (let i = 0; i < n; i++) {
-          const xi = xv.subarray(i * per, (i + 1) * per);
-          addon.bnMoments(xi, c, mean, variance);
-          addon.batchNorm(xi, mean, variance, b, g, epsilon, out.subarray(i * per, (i + 1) * per));
-        }
-        return output(be, [...x.shape], out);
-      },
-    },
-    {
-      // src/backend/ops/layerNorm.ts: each row through the moments (one channel) and batch-norm passes
-      kernelName: LAYER_NORM,
-      run(args) {
-        const x = need(args, 'x');
-        const gamma = need(args, 'gamma');
-        const beta = need(args, 'beta');
-        if (![x, gamma, beta].every(isF32) || x.shape.length === 0) return null;
-        const d = x.shape[x.shape.length - 1] as number;
-        if (size(x.shape) === 0 || size(gamma.shape) !== d || size(beta.shape) !== d) return null;
-        const { epsilon } = args.attrs as unknown as LayerNormAttrs;
-        const be = args.backend as MathBackendCPU;
-        const xv = f32(be, x);
-        const g = f32(be, gamma);
-        const b = f32(be, beta);
-        const out = alloc(size(x.shape));
-        const mean = new Float32Array(1);
-        const variance = new Float32Array(1);
-        for (let o = 0; o < xv.length; o += d) {
-          const row = xv.subarray(o, o + d);
-          addon.bnMoments(row, 1, mean, variance);
-          addon.batchNorm(row, mean, variance, b, g, epsilon, out.subarray(o, o + d));
-        }
-        return output(be, [...x.shape], out);
-      },
-    },
+    sliceNormKernel(addon, PER_IMAGE_NORM, perImageGeometry),
+    sliceNormKernel(addon, LAYER_NORM, layerGeometry),
     {
       kernelName: tf.Softmax,
       run(args) {

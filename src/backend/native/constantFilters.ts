@@ -49,10 +49,10 @@ export function forgetConstant(dataId: tf.DataId): void {
   release?.(id);
 }
 
-type Record = { values: tf.backend_util.BackendValues };
+type DataRecord = { values: tf.backend_util.BackendValues };
 
 /** Sets `values` back to a plain data property. */
-function settle(rec: Record, v: tf.backend_util.BackendValues): void {
+function settle(rec: DataRecord, v: tf.backend_util.BackendValues): void {
   Object.defineProperty(rec, 'values', { value: v, writable: true, configurable: true, enumerable: true });
 }
 
@@ -63,7 +63,7 @@ function settle(rec: Record, v: tf.backend_util.BackendValues): void {
 export function evictIfKept(backend: MathBackendCPU, addon: NativeAddon, dataId: tf.DataId): void {
   const id = ids.get(dataId);
   if (id === undefined || evicted.has(dataId) || !backend.data.has(dataId) || !addon.constantFilterKept(id)) return;
-  const rec = backend.data.get(dataId) as unknown as Record;
+  const rec = backend.data.get(dataId) as unknown as DataRecord;
   const values = rec.values;
   if (!(values instanceof Float32Array)) return;
   const n = values.length;
