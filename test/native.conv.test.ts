@@ -6,7 +6,8 @@ import { loadAddon } from '../src/backend/native/addon.js';
 import { hintConstant } from '../src/backend/hints.js';
 import { isEvicted } from '../src/backend/native/constantFilters.js';
 import { convAddRelu, convAddReluOps } from '../src/backend/ops/convAddRelu.js';
-import { CONV_ADD_RELU } from '../src/backend/ops/names.js';
+import { CONV_ADD_RELU, RESIDUAL_BLOCK } from '../src/backend/ops/names.js';
+import { residualBlock, residualBlockOps, type BlockConv } from '../src/backend/ops/residualBlock.js';
 import { nativeCallCounts } from '../src/backend/nativeBackend.js';
 import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn, type Input } from './nativeHarness.js';
 
@@ -197,6 +198,69 @@ test('SquidConvAddRelu (residual added by a sum post-op) matches tfjs-cpu and th
   assert.deepEqual(g.shape, [3, 3, 2, 2]);
   assert.equal(nativeCallCounts(true).get(CONV_ADD_RELU)?.native ?? 0, 0, 'no kernel call under the tape');
   tf.dispose([xs, ws, g]);
+});
+
+test('SquidResidualBlock (three folded convolutions in one call) matches tfjs-cpu and the separate kernels, in every layout combination', { skip }, async () => {
+  // [x shape, out channels, conv1 stride]: which convolutions run Winograd
+  // (blocked layouts) or direct (NHWC) decides which reorders the block skips
+  const cases: [number[], number, number, string][] = [
+    [[1, 7, 9, 3], 5, 1, 'all direct, odd sizes, batch 1'],
+    [[2, 9, 8, 4], 6, 2, 'stride 2, direct'],
+    [[1, 33, 35, 64], 64, 1, 'all Winograd (constant: C >= 64)'],
+    [[2, 23, 25, 16], 24, 1, 'Winograd unless constant'],
+    [[1, 33, 33, 64], 32, 1, 'conv1 Winograd, conv2/3 direct when constant'],
+    [[1, 66, 64, 32], 64, 2, 'conv1 direct (stride 2), conv2/3 Winograd'],
+  ];
+  for (const [i, [xs, o, stride, label]] of cases.entries()) {
+    const rng = new Rng(800 + i);
+    const c = xs[3] as number;
+    const inputs: Record<string, Input> = { x: randomInput(rng, xs) };
+    [[3, 3, c, o], [3, 3, o, o], [3, 3, o, o]].forEach((ws, j) => {
+      inputs[`w${j}`] = randomInput(rng, ws, -0.3, 0.3);
+      inputs[`b${j}`] = randomInput(rng, [o], -0.2, 0.2);
+    });
+    const convs = (t: Record<string, tf.Tensor>) =>
+      [0, 1, 2].map((j) => ({ filter: t[`w${j}`] as tf.Tensor4D, bias: t[`b${j}`] as tf.Tensor1D })) as [BlockConv, BlockConv, BlockConv];
+    for (const constant of [false, true]) {
+      await compareBackends(`block ${label}${constant ? ', constant filters' : ''}`, inputs, (t) => {
+        const cs = convs(t);
+        if (!constant) return residualBlock(t.x as tf.Tensor4D, cs, { strides: stride, pad: 1 });
+        for (const k of cs) hintConstant(k.filter);
+        // twice: the second call reads the kept filter copies (evicted arrays)
+        const first = residualBlock(t.x as tf.Tensor4D, cs, { strides: stride, pad: 1 });
+        return [first, residualBlock(t.x as tf.Tensor4D, cs, { strides: stride, pad: 1 })];
+      });
+    }
+    assertRanNatively([RESIDUAL_BLOCK], label);
+    // the cpu kernel against the separate kernels, and some ReLU at work
+    const [kernel] = await runOn('cpu', inputs, (t) => residualBlock(t.x as tf.Tensor4D, convs(t), { strides: stride, pad: 1 }));
+    const [ops] = await runOn('cpu', inputs, (t) => residualBlockOps(t.x as tf.Tensor4D, convs(t), { strides: stride, pad: 1 }));
+    assertClose(kernel!.data, ops!.data, 1e-5, `cpu kernel vs separate kernels, ${label}`);
+    assert.ok(kernel!.data.some((v) => v === 0) && kernel!.data.some((v) => v > 0), 'the ReLU cuts part of the output');
+  }
+  // split over the batch (Winograd chunks of ~16 MB): native kernel vs native separate kernels
+  const rng = new Rng(880);
+  const big: Record<string, Input> = { x: randomInput(rng, [3, 96, 96, 64]) };
+  [[3, 3, 64, 32], [3, 3, 32, 32], [3, 3, 32, 32]].forEach((ws, j) => {
+    big[`w${j}`] = randomInput(rng, ws, -0.2, 0.2);
+    big[`b${j}`] = randomInput(rng, [32], -0.2, 0.2);
+  });
+  const bc = (t: Record<string, tf.Tensor>) =>
+    [0, 1, 2].map((j) => ({ filter: t[`w${j}`] as tf.Tensor4D, bias: t[`b${j}`] as tf.Tensor1D })) as [BlockConv, BlockConv, BlockConv];
+  const [one] = await runOn('native', big, (t) => residualBlock(t.x as tf.Tensor4D, bc(t), { strides: 1, pad: 1 }));
+  const [separate] = await runOn('native', big, (t) => residualBlockOps(t.x as tf.Tensor4D, bc(t), { strides: 1, pad: 1 }));
+  assertClose(one!.data, separate!.data, 1e-5, 'chunked block');
+  assertRanNatively([RESIDUAL_BLOCK], 'chunked block');
+  // under a gradient tape: separate ops (the kernel has no gradient)
+  await tf.setBackend('native');
+  const xs = tf.randomUniform([1, 6, 6, 2]) as tf.Tensor4D;
+  const ws = [0, 1, 2].map(() => tf.randomUniform([3, 3, 2, 2], -1, 1) as tf.Tensor4D);
+  const g = tf.grad((w: tf.Tensor) => tf.sum(residualBlock(xs, [
+    { filter: w as tf.Tensor4D, bias: tf.zeros([2]) }, { filter: ws[1]!, bias: tf.zeros([2]) }, { filter: ws[2]!, bias: tf.zeros([2]) },
+  ], { strides: 1, pad: 1 })))(ws[0]!);
+  assert.deepEqual(g.shape, [3, 3, 2, 2]);
+  assert.equal(nativeCallCounts(true).get(RESIDUAL_BLOCK)?.native ?? 0, 0, 'no kernel call under the tape');
+  tf.dispose([xs, ...ws, g]);
 });
 
 test('native conv2d rejects bad arguments with JS errors instead of crashing', { skip }, () => {

@@ -32,6 +32,9 @@ const cases: [number[], number[], boolean, boolean][] = [
   [[7, 257], [9, 257], false, true],
   [[5, 300], [11, 300], false, true],
   [[8, 270], [5, 270], false, true],
+  // several rows of b per step, rows left over, a thread's range crossing a batch
+  [[3, 4, 301], [3, 13, 301], false, true],
+  [[2, 1, 290], [2, 7, 290], false, true],
 ];
 
 test('native BatchMatMul matches tfjs-cpu, forward and gradients', { skip }, async () => {

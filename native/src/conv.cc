@@ -124,21 +124,30 @@ bool winogradShape(const Geometry& g, bool constantFilter = false) {
 // convolutions run whole.
 constexpr int64_t kChunkBytes = 16 << 20;
 
+// Images per chunk (before balancing): all of them unless Winograd runs.
+int64_t chunkImages(const Geometry& g, bool constantFilter) {
+  if (!winogradShape(g, constantFilter)) return g.N;
+  const int64_t perImage = (g.H * g.W * g.C + g.OH * g.OW * g.O) * static_cast<int64_t>(sizeof(float));
+  const int64_t minImages = (kWinogradMinPixels + g.OH * g.OW - 1) / (g.OH * g.OW);
+  return std::min(g.N, std::max({int64_t(1), minImages, kChunkBytes / perImage}));
+}
+
+// run(n0, n) over the batch in balanced chunks of at most `chunk` images (a
+// short chunk may fall back to direct).
+template <class F>
+void forEachRange(int64_t N, int64_t chunk, F run) {
+  const int64_t chunks = (N + chunk - 1) / chunk;
+  chunk = (N + chunks - 1) / chunks;
+  for (int64_t n0 = 0; n0 < N; n0 += chunk) run(n0, std::min(chunk, N - n0));
+}
+
 template <class F>
 void forEachChunk(const Geometry& g, F run, bool constantFilter = false) {
-  int64_t chunk = g.N;
-  if (winogradShape(g, constantFilter)) {
-    const int64_t perImage = (g.H * g.W * g.C + g.OH * g.OW * g.O) * static_cast<int64_t>(sizeof(float));
-    const int64_t minImages = (kWinogradMinPixels + g.OH * g.OW - 1) / (g.OH * g.OW);
-    chunk = std::min(g.N, std::max({int64_t(1), minImages, kChunkBytes / perImage}));
-    const int64_t chunks = (g.N + chunk - 1) / chunk;
-    chunk = (g.N + chunks - 1) / chunks;  // balanced (a short chunk may fall back to direct)
-  }
-  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+  forEachRange(g.N, chunkImages(g, constantFilter), [&](int64_t n0, int64_t n) {
     Geometry c = g;
-    c.N = std::min(chunk, g.N - n0);
+    c.N = n;
     run(c, n0);
-  }
+  });
 }
 
 // The algorithm and activation descriptors of one convolution geometry:
@@ -390,6 +399,30 @@ void appendActivationPostOp(dnnl::post_ops& po, int64_t act, float alpha) {
 
 namespace {
 
+std::unique_ptr<Fwd> makeFwd(const Geometry& g, bool bias, int64_t act, float alpha, bool constant, bool residual) {
+  auto make = [&](const Algo& a) { return fwdPd(g, a, bias, act, alpha, residual); };
+  auto pd = choose(g, make, constant);
+  auto ne = std::make_unique<Fwd>();
+  ne->prim = dnnl::convolution_forward(pd);
+  ne->filter = std::make_unique<In>(g.wUserMd(), pd.weights_desc());
+  ne->src = std::make_unique<In>(g.srcMd(), pd.src_desc());
+  ne->dst = std::make_unique<Out>(g.dstMd(), pd.dst_desc());
+  ne->bias = bias ? pd.bias_desc() : memory::desc();
+  ne->scratchpad = pd.scratchpad_desc();
+  return ne;
+}
+
+// Runs f on bound memories (the stream is in order: no wait).
+void execFwd(Fwd& f, const memory& src, const memory& w, float* bias, const memory& dst, Keep& keep) {
+  std::unordered_map<int, memory> args;
+  args[DNNL_ARG_SRC] = src;
+  args[DNNL_ARG_WEIGHTS] = w;
+  args[DNNL_ARG_DST] = dst;
+  args[DNNL_ARG_SCRATCHPAD] = scratchpadMem(f.scratchpad, keep);
+  if (bias) args[DNNL_ARG_BIAS] = memory(f.bias, engine(), bias);
+  f.prim.execute(stream(), args);
+}
+
 void fwdRun(const Geometry& g, float* x, float* w, int64_t constantId, float* bias, float* y, int64_t act, float alpha,
             const float* residual) {
   // a constant filter: see winogradShape
@@ -397,28 +430,75 @@ void fwdRun(const Geometry& g, float* x, float* w, int64_t constantId, float* bi
   std::ostringstream k;
   k << g.key() << '|' << (bias ? 1 : 0) << '|' << act << '|' << alpha << '|' << constant << '|' << (residual ? 1 : 0);
   Fwd* e = fwdCache.find(k.str());
+  if (!e) e = fwdCache.put(k.str(), makeFwd(g, bias != nullptr, act, alpha, constant, residual != nullptr));
+  Keep keep;
+  memory src = e->src->bind(x, keep);
+  memory wts = e->filter->bindConstant(w, constantId, keep);
+  memory out = residual ? e->dst->targetWith(y, residual, keep) : e->dst->target(y, keep);
+  execFwd(*e, src, wts, bias, out, keep);
+  e->dst->finish(out, y);
+  stream().wait();
+}
+
+// A residual block at inference (src/backend/ops/residualBlock.ts), with
+// the batch norms folded into the filters:
+//   a = relu(conv1(x) + b1); h = relu(conv2(a) + b2); y = relu(conv3(h) + b3 + a)
+// in one call. a and h stay in the layouts their convolutions wrote them in
+// and are reordered only where the next primitive wants another one; conv3
+// adds into a's own buffer (sum post-op) when the layouts agree, into y
+// directly when that is NHWC. Separately, each Winograd convolution reorders
+// its input in and its output out, and conv3 copies a into its output first:
+// 5 of the 7 reorders of an all-Winograd block go.
+struct Block {
+  std::unique_ptr<Fwd> c1, c2, c3;
+  dnnl::reorder aToSrc2, hToSrc3, aToDst3;
+  bool reA2 = false, reH3 = false, reA3 = false;
+  bool aInY = false;  // a written into y, conv3 summing into it in place
+};
+Cache<Block> blockCache;
+
+memory reorderedCopy(const dnnl::reorder& r, const memory& from, const memory::desc& to, Keep& keep) {
+  memory m = scratchpadMem(to, keep);
+  r.execute(stream(), const_cast<memory&>(from), m);
+  return m;
+}
+
+void blockRun(const Geometry& g1, const Geometry& g2, float* x, float* const w[3], const int64_t id[3],
+              float* const b[3], float* y) {
+  std::ostringstream k;
+  k << g1.key() << '|' << g2.key() << '|' << (id[0] > 0) << (id[1] > 0) << (id[2] > 0);
+  Block* e = blockCache.find(k.str());
   if (!e) {
-    auto make = [&](const Algo& a) { return fwdPd(g, a, bias != nullptr, act, alpha, residual != nullptr); };
-    auto pd = choose(g, make, constant);
-    auto ne = std::make_unique<Fwd>();
-    ne->prim = dnnl::convolution_forward(pd);
-    ne->filter = std::make_unique<In>(g.wUserMd(), pd.weights_desc());
-    ne->src = std::make_unique<In>(g.srcMd(), pd.src_desc());
-    ne->dst = std::make_unique<Out>(g.dstMd(), pd.dst_desc());
-    ne->bias = bias ? pd.bias_desc() : memory::desc();
-    ne->scratchpad = pd.scratchpad_desc();
-    e = fwdCache.put(k.str(), std::move(ne));
+    auto ne = std::make_unique<Block>();
+    ne->c1 = makeFwd(g1, true, 1, 0.f, id[0] > 0, false);
+    ne->c2 = makeFwd(g2, true, 1, 0.f, id[1] > 0, false);
+    ne->c3 = makeFwd(g2, true, 1, 0.f, id[2] > 0, true);
+    const memory::desc &l1 = ne->c1->dst->want, &s2 = ne->c2->src->want, &l2 = ne->c2->dst->want,
+                       &s3 = ne->c3->src->want, &l3 = ne->c3->dst->want;
+    auto between = [](const memory::desc& from, const memory::desc& to) {
+      return dnnl::reorder(dnnl::reorder::primitive_desc(engine(), from, engine(), to));
+    };
+    if ((ne->reA2 = !(l1 == s2))) ne->aToSrc2 = between(l1, s2);
+    if ((ne->reH3 = !(l2 == s3))) ne->hToSrc3 = between(l2, s3);
+    if ((ne->reA3 = !(l1 == l3))) ne->aToDst3 = between(l1, l3);
+    ne->aInY = !ne->reA3 && ne->c3->dst->same;
+    e = blockCache.put(k.str(), std::move(ne));
   }
   Keep keep;
-  std::unordered_map<int, memory> args;
-  args[DNNL_ARG_SRC] = e->src->bind(x, keep);
-  args[DNNL_ARG_WEIGHTS] = e->filter->bindConstant(w, constantId, keep);
-  memory out = residual ? e->dst->targetWith(y, residual, keep) : e->dst->target(y, keep);
-  args[DNNL_ARG_DST] = out;
-  args[DNNL_ARG_SCRATCHPAD] = scratchpadMem(e->scratchpad, keep);
-  if (bias) args[DNNL_ARG_BIAS] = memory(e->bias, engine(), bias);
-  e->prim.execute(stream(), args);
-  e->dst->finish(out, y);
+  Fwd &c1 = *e->c1, &c2 = *e->c2, &c3 = *e->c3;
+  memory a = e->aInY ? memory(c1.dst->want, engine(), y) : scratchpadMem(c1.dst->want, keep);
+  execFwd(c1, c1.src->bind(x, keep), c1.filter->bindConstant(w[0], id[0], keep), b[0], a, keep);
+  memory h = scratchpadMem(c2.dst->want, keep);
+  memory s2 = e->reA2 ? reorderedCopy(e->aToSrc2, a, c2.src->want, keep) : a;
+  execFwd(c2, s2, c2.filter->bindConstant(w[1], id[1], keep), b[1], h, keep);
+  memory s3 = e->reH3 ? reorderedCopy(e->hToSrc3, h, c3.src->want, keep) : h;
+  memory d3 = a;  // conv2 has read a: conv3 may add into it
+  if (e->reA3) {
+    d3 = c3.dst->target(y, keep);
+    e->aToDst3.execute(stream(), a, d3);
+  }
+  execFwd(c3, s3, c3.filter->bindConstant(w[2], id[2], keep), b[2], d3, keep);
+  c3.dst->finish(d3, y);
   stream().wait();
 }
 
@@ -462,6 +542,57 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
                r.data ? r.data + y0 : nullptr);
       },
       constantId > 0);
+  return info.Env().Undefined();
+}
+
+// convBlock(x, xShape, w1, w1Shape, b1, id1, w2, w2Shape, b2, id2, w3, w3Shape, b3, id3, y, yShape, params1, params2)
+// y = relu(conv3(relu(conv2(a))) + b3 + a), a = relu(conv1(x) + b1) (blockRun):
+// conv1 with params1, conv2 and conv3 (same filter shape, [3,3,O,O] style:
+// O -> O channels) with params2. id: a constant filter's id (> 0; its array
+// may then be empty once a copy is kept) or 0.
+Napi::Value ConvBlock(const Napi::CallbackInfo& info) {
+  F32 x = f32Arg(info, 0, "x");
+  auto xs = intsArg(info, 1, "xShape", 4);
+  float* w[3];
+  float* b[3];
+  int64_t id[3];
+  std::vector<int64_t> ws[3];
+  const char* names[3] = {"w1", "w2", "w3"};
+  for (int i = 0; i < 3; ++i) {
+    F32 wi = f32Arg(info, 2 + 4 * i, names[i]);
+    ws[i] = intsArg(info, 3 + 4 * i, "filterShape", 4);
+    F32 bi = f32Arg(info, 4 + 4 * i, "bias");
+    id[i] = intArg(info, 5 + 4 * i, "constantId");
+    require(id[i] >= 0, "constantId must be >= 0");
+    if (id[i] > 0 && wi.length == 0) {
+      keptCopy(id[i]);  // the caller dropped its array: a kept copy must exist
+      w[i] = nullptr;
+    } else {
+      requireSize(wi, ws[i], names[i]);
+      w[i] = wi.data;
+    }
+    require(static_cast<int64_t>(bi.length) == ws[i][3], std::string("bias ") + std::to_string(i + 1) +
+                                                              " must hold one value per output channel");
+    b[i] = bi.data;
+  }
+  F32 y = f32Arg(info, 14, "out");
+  auto ys = intsArg(info, 15, "outShape", 4);
+  auto p1 = intsArg(info, 16, "params1", 8);
+  auto p2 = intsArg(info, 17, "params2", 8);
+  require(ws[1] == ws[2], "conv2 and conv3 filters must have the same shape");
+  require(ws[1][2] == ws[0][3] && ws[1][3] == ws[0][3], "conv2/conv3 must map conv1's output channels to themselves");
+  std::vector<int64_t> as{xs[0], ys[1], ys[2], ws[0][3]};  // a: conv1's output, conv2's input
+  Geometry g1 = geometry(xs, ws[0], as, p1);
+  Geometry g2 = geometry(as, ws[1], ys, p2);
+  requireSize(x, xs, "x");
+  requireSize(y, ys, "out");
+  require(x.data != y.data, "out must not be the input array");
+  const int64_t chunk = std::min(chunkImages(g1, id[0] > 0), chunkImages(g2, id[1] > 0));
+  forEachRange(g1.N, chunk, [&](int64_t n0, int64_t n) {
+    Geometry c1 = g1, c2 = g2;
+    c1.N = c2.N = n;
+    blockRun(c1, c2, x.data + n0 * g1.H * g1.W * g1.C, w, id, b, y.data + n0 * g2.OH * g2.OW * g2.O);
+  });
   return info.Env().Undefined();
 }
 
@@ -629,6 +760,7 @@ void registerConv(Napi::Env env, Napi::Object exports) {
   exports.Set("constantFilterBytes", wrap(env, "constantFilterBytes", ConstantFilterBytes));
   exports.Set("convImpl", wrap(env, "convImpl", ConvImpl));
   exports.Set("conv2d", wrap(env, "conv2d", Conv2d));
+  exports.Set("convBlock", wrap(env, "convBlock", ConvBlock));
   exports.Set("conv2dBackpropInput", wrap(env, "conv2dBackpropInput", Conv2dBackpropInput));
   exports.Set("conv2dBackpropFilter", wrap(env, "conv2dBackpropFilter", Conv2dBackpropFilter));
 }

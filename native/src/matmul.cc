@@ -35,8 +35,7 @@ std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
 // instead read each row in pieces, one page each, which the hardware
 // prefetcher does not follow: 3.8 ms for 5 x 2048 . 2048 x 2048 in a model
 // pass.) b [N, K] (c = a . b^T): each thread takes a range of b's rows
-// (contiguous), and every row is dotted with all M rows of a at once, with
-// several independent accumulators.
+// (contiguous), and every row is dotted with all M rows of a at once.
 
 using v8 = float __attribute__((vector_size(32)));
 
@@ -51,40 +50,60 @@ inline float hsum(v8 v) {
   return s;
 }
 
-// c[m, n0..n1) = dot(a[m, :], b[n, :]) for M rows of a (M <= 8)
-template <int M>
-void dotRows(const float* a, const float* Bm, float* c, int64_t K, int64_t N, int64_t n0, int64_t n1) {
-  constexpr int U = M >= 4 ? 1 : (M == 1 ? 4 : 2);  // accumulators per row: >= 4 chains in flight
-  for (int64_t n = n0; n < n1; ++n) {
-    const float* row = Bm + n * K;
-    v8 acc[M][U] = {};
-    int64_t k = 0;
-    for (; k + 8 * U <= K; k += 8 * U) {
-      for (int u = 0; u < U; ++u) {
-        const v8 r = load8(row + k + 8 * u);
-        for (int m = 0; m < M; ++m) acc[m][u] += load8(a + m * K + k + 8 * u) * r;
+// c[m, n0..n1) = dot(a[m, :], b[n, :]) for M rows of a (M <= 8), R rows of
+// b at a time: each vector of a is loaded once for R rows of b, and M * R * U
+// independent sums are in flight (<= 16 vector registers with those of b);
+// the rows ahead are prefetched 1 KB ahead. [4, 4, 8192] . [4, 200, 8192]^T
+// (decoder memory B at one image), the previous one-row-at-a-time loop vs
+// this, both addons alternated in one process: 2.81 vs 1.28 ms with the
+// memory in cache, 3.75 vs 2.67 ms after 200 MB of other reads (in a model
+// pass it is read cold); same sums, in the same order, for M >= 4.
+template <int M, int R, int U>
+void dotRowsBlock(const float* a, const float* Bm, float* c, int64_t K, int64_t N, int64_t n) {
+  constexpr int64_t ahead = 256;
+  const float* row = Bm + n * K;
+  v8 acc[M][R][U] = {};
+  int64_t k = 0;
+  for (; k + 8 * U <= K; k += 8 * U) {
+    for (int u = 0; u < U; ++u) {
+      v8 r[R];
+      for (int j = 0; j < R; ++j) {
+        r[j] = load8(row + j * K + k + 8 * u);
+        if (u == 0) __builtin_prefetch(row + j * K + k + ahead);
+      }
+      for (int m = 0; m < M; ++m) {
+        const v8 av = load8(a + m * K + k + 8 * u);
+        for (int j = 0; j < R; ++j) acc[m][j][u] += av * r[j];
       }
     }
-    for (int m = 0; m < M; ++m) {
-      v8 t = acc[m][0];
-      for (int u = 1; u < U; ++u) t += acc[m][u];
-      float s = hsum(t);
-      for (int64_t kk = k; kk < K; ++kk) s += a[m * K + kk] * row[kk];
-      c[m * N + n] = s;
-    }
   }
+  for (int m = 0; m < M; ++m)
+    for (int j = 0; j < R; ++j) {
+      v8 t = acc[m][j][0];
+      for (int u = 1; u < U; ++u) t += acc[m][j][u];
+      float s = hsum(t);
+      for (int64_t kk = k; kk < K; ++kk) s += a[m * K + kk] * row[j * K + kk];
+      c[m * N + n + j] = s;
+    }
+}
+
+template <int M, int R, int U>
+void dotRows(const float* a, const float* Bm, float* c, int64_t K, int64_t N, int64_t n0, int64_t n1) {
+  int64_t n = n0;
+  for (; n + R <= n1; n += R) dotRowsBlock<M, R, U>(a, Bm, c, K, N, n);
+  for (; n < n1; ++n) dotRowsBlock<M, 1, U>(a, Bm, c, K, N, n);
 }
 
 void dotRowsAny(int64_t M, const float* a, const float* Bm, float* c, int64_t K, int64_t N, int64_t n0, int64_t n1) {
   switch (M) {
-    case 1: return dotRows<1>(a, Bm, c, K, N, n0, n1);
-    case 2: return dotRows<2>(a, Bm, c, K, N, n0, n1);
-    case 3: return dotRows<3>(a, Bm, c, K, N, n0, n1);
-    case 4: return dotRows<4>(a, Bm, c, K, N, n0, n1);
-    case 5: return dotRows<5>(a, Bm, c, K, N, n0, n1);
-    case 6: return dotRows<6>(a, Bm, c, K, N, n0, n1);
-    case 7: return dotRows<7>(a, Bm, c, K, N, n0, n1);
-    default: return dotRows<8>(a, Bm, c, K, N, n0, n1);
+    case 1: return dotRows<1, 4, 2>(a, Bm, c, K, N, n0, n1);
+    case 2: return dotRows<2, 4, 1>(a, Bm, c, K, N, n0, n1);
+    case 3: return dotRows<3, 3, 1>(a, Bm, c, K, N, n0, n1);
+    case 4: return dotRows<4, 3, 1>(a, Bm, c, K, N, n0, n1);
+    case 5: return dotRows<5, 2, 1>(a, Bm, c, K, N, n0, n1);
+    case 6: return dotRows<6, 2, 1>(a, Bm, c, K, N, n0, n1);
+    case 7: return dotRows<7, 1, 1>(a, Bm, c, K, N, n0, n1);
+    default: return dotRows<8, 1, 1>(a, Bm, c, K, N, n0, n1);
   }
 }
 

@@ -22,6 +22,7 @@ import type { ParamStore } from './params.js';
 import { weightsVersion } from '../backend/ops/adamUpdate.js';
 import { hintConstant } from '../backend/hints.js';
 import { convAddRelu } from '../backend/ops/convAddRelu.js';
+import type { BlockConv } from '../backend/ops/residualBlock.js';
 import { tapeRecording } from '../backend/tapePause.js';
 
 export class FoldedConvBn {
@@ -56,6 +57,11 @@ export class FoldedConvBn {
   applyAddRelu(x: tf.Tensor4D, residual: tf.Tensor4D): tf.Tensor4D {
     const { filter, bias } = this.folded();
     return convAddRelu({ x, filter, bias, residual }, { strides: this.conv.stride, pad: this.conv.pad });
+  }
+
+  /** The folded filter [k,k,in,out] and bias [out] (cached; owned by this object). */
+  weights(): BlockConv {
+    return this.folded();
   }
 
   /** Drops the cached folded weights. */

@@ -11,6 +11,7 @@ import { Conv2d } from './layers.js';
 import { BatchNorm, type BnMode } from './batchNorm.js';
 import { reluGradFromOutput } from '../backend/ops/reluGrad.js';
 import { FoldedConvBn } from './foldedConvBn.js';
+import { hasResidualBlockKernel, residualBlock } from '../backend/ops/residualBlock.js';
 
 /**
  * relu(a + b) for same-shaped a, b, as one differentiable op that saves only
@@ -73,6 +74,12 @@ export class ResidualBlock {
       // the first convolution has read it (a batch holds x, a, h and the
       // output at most instead of x and five maps)
       const [f1, f2, f3] = this.folded;
+      if (hasResidualBlockKernel()) {
+        // one kernel: native/src/conv.cc keeps a and h in oneDNN's layouts
+        const y = residualBlock(x, [f1.weights(), f2.weights(), f3.weights()], { strides: this.stride, pad: this.conv1.pad });
+        if (opts.releaseInput) x.dispose();
+        return y;
+      }
       return tf.tidy(() => {
         const a = f1.apply(x, 'relu');
         if (opts.releaseInput) x.dispose();

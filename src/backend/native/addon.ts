@@ -36,6 +36,17 @@ export interface NativeAddon {
     y: Float32Array, yShape: Shape4, params: ConvParams, act: number, alpha: number, constantId?: number,
     residual?: Float32Array | null,
   ): void;
+  /**
+   * A residual block at inference: a = relu(conv(x, w1) + b1) with params1; y = relu(conv(relu(conv(a, w2) + b2), w3) +
+   * b3 + a), conv2 and conv3 with params2 (w2 and w3 the same shape, [KH,KW,O,O]). id: the filter's constant id or 0.
+   */
+  convBlock(
+    x: Float32Array, xShape: Shape4,
+    w1: Float32Array, w1Shape: Shape4, b1: Float32Array, id1: number,
+    w2: Float32Array, w2Shape: Shape4, b2: Float32Array, id2: number,
+    w3: Float32Array, w3Shape: Shape4, b3: Float32Array, id3: number,
+    y: Float32Array, yShape: Shape4, params1: ConvParams, params2: ConvParams,
+  ): void;
   /** Drops the reordered copies kept for a constant filter id (constantId > 0 in conv2d: w never changes while the id lives). */
   releaseConstantFilter(id: number): void;
   /** Whether a reordered copy of the constant filter id is kept (conv2d then accepts an empty w for it). */

@@ -4,6 +4,7 @@ export const BATCH_MOMENTS = 'SquidBatchMoments';
 export const BATCH_NORM_GRAD = 'SquidBatchNormGrad';
 export const RELU_GRAD = 'SquidReluGrad';
 export const CONV_ADD_RELU = 'SquidConvAddRelu';
+export const RESIDUAL_BLOCK = 'SquidResidualBlock';
 export const PER_IMAGE_NORM = 'SquidPerImageNorm';
 export const SHRINK_TOP_K = 'SquidShrinkTopK';
 export const LAYER_NORM = 'SquidLayerNorm';
