@@ -56,9 +56,13 @@ test('native BatchMatMul matches tfjs-cpu, forward and gradients', { skip }, asy
 
 test('native _FusedMatMul (bias + activation) matches tfjs-cpu, forward and gradients', { skip }, async () => {
   for (const activation of ['linear', 'relu', 'leakyrelu', 'sigmoid', 'elu', 'relu6'] as const) {
-    for (const [i, [as, bs, ta, tb]] of cases.slice(0, 4).entries()) {
+    // the first four cases, then few-row products (the small-M path adds bias and activation after its loops)
+    const fusedCases: typeof cases = [
+      ...cases.slice(0, 4), [[4, 300], [300, 33], false, false], [[5, 301], [40, 301], false, true], [[2, 3, 260], [2, 260, 17], false, false],
+    ];
+    for (const [i, [as, bs, ta, tb]] of fusedCases.entries()) {
       const rng = new Rng(450 + i);
-      const n = tb ? bs[0]! : bs[1]!;
+      const n = tb ? bs[bs.length - 2]! : bs[bs.length - 1]!;
       const inputs = { a: randomInput(rng, as), b: randomInput(rng, bs), bias: randomInput(rng, [n]) };
       await compareBackends(`fused matMul ${activation} ${ta} ${tb}`, inputs, (t) =>
         tf.fused.matMul({

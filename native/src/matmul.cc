@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <sstream>
 #include <unordered_map>
@@ -195,6 +196,26 @@ void smallM(const float* A, int64_t ba, const float* Bm, int64_t bb, float* C, i
   }
 }
 
+// c = act(c + bias) over [rows, N] after a few-row product (the activation
+// codes of appendActivationPostOp).
+void biasActivation(float* c, int64_t rows, int64_t N, const float* bias, int64_t act, float alpha) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* cr = c + r * N;
+    for (int64_t n = 0; n < N; ++n) {
+      float v = cr[n] + (bias ? bias[n] : 0.f);
+      switch (act) {
+        case 1: v = v > 0.f ? v : 0.f; break;
+        case 2: v = std::min(std::max(v, 0.f), 6.f); break;
+        case 3: v = v > 0.f ? v : alpha * v; break;
+        case 4: v = 1.f / (1.f + std::exp(-v)); break;
+        case 5: v = v > 0.f ? v : std::expm1(v); break;
+        default: break;
+      }
+      cr[n] = v;
+    }
+  }
+}
+
 // matmul(a, batchA, b, batchB, c, [M, K, N], transposeA, transposeB, bias|null, act, alpha)
 // a: [batchA, M, K] (or [batchA, K, M] when transposed); b: [batchB, K, N] (or [batchB, N, K]);
 // c: [max(batchA, batchB), M, N]; batchA and batchB are equal or one of them is 1.
@@ -218,8 +239,10 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   requireSize(b, {bb, K, N}, "b");
   requireSize(c, {B, M, N}, "c");
   if (bias.data) require(static_cast<int64_t>(bias.length) == N, "bias must hold N values");
-  if (M <= 8 && !bias.data && act == 0 && K >= 256) {
+  require(act >= 0 && act <= 5, "unknown activation code " + std::to_string(act));
+  if (M <= 8 && K >= 256) {
     smallM(a.data, ba, b.data, bb, c.data, M, K, N, ta, tb);
+    if (bias.data || act != 0) biasActivation(c.data, B * M, N, bias.data, act, alpha);
     return info.Env().Undefined();
   }
   std::ostringstream k;

@@ -139,7 +139,7 @@ export class InpaintingBlock {
 
     const nSelf = tf.reshape(nRead, [B * N, d]);
     let n = tf.relu(tf.add(this.norm1.apply(tf.reshape(attn, [B * N, d])), nSelf));
-    n = tf.relu(tf.add(this.norm2.apply(this.ff2.apply(tf.relu(this.ff1.apply(n)))), n));
+    n = tf.relu(tf.add(this.norm2.apply(this.ff2.apply(this.ff1.apply(n, 'relu'))), n));
 
     const withCode = tf.concat([tf.reshape(n, [B * N, s, s, c]), positionCode(B, N, s)], 3);
     const out = this.convBnRelu(1, withCode as tf.Tensor4D, bn);

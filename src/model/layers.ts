@@ -63,11 +63,19 @@ export class Linear {
     this.bias = store.variable(`${name}/bias`, [outFeatures], opts.zeroBias === true ? { kind: 'zeros' } : kaimingUniform(inFeatures));
   }
 
-  /** [..., in] -> [..., out] */
-  apply<T extends tf.Tensor>(x: T): T {
+  /** [..., in] -> [..., out]; activation 'relu': ReLU(x W + b) */
+  apply<T extends tf.Tensor>(x: T, activation: 'linear' | 'relu' = 'linear'): T {
     const shape = x.shape;
     const flat = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
-    const y = tf.add(tf.matMul(flat, this.weight as tf.Tensor2D), this.bias);
+    let y: tf.Tensor;
+    if (tapeRecording()) {
+      const z = tf.add(tf.matMul(flat, this.weight as tf.Tensor2D), this.bias);
+      y = activation === 'relu' ? tf.relu(z) : z;
+    } else {
+      // no gradient wanted: one _FusedMatMul kernel (bias and activation fused), without tf.fused.matMul's gradient wrapper
+      const inputs = { a: flat, b: this.weight, bias: this.bias };
+      y = tf.engine().runKernel(tf._FusedMatMul, inputs, { transposeA: false, transposeB: false, activation }) as tf.Tensor;
+    }
     return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as T;
   }
 }
