@@ -210,6 +210,11 @@ test('SquidResidualBlock (three folded convolutions in one call) matches tfjs-cp
     [[2, 23, 25, 16], 24, 1, 'Winograd unless constant'],
     [[1, 33, 33, 64], 32, 1, 'conv1 Winograd, conv2/3 direct when constant'],
     [[1, 66, 64, 32], 64, 2, 'conv1 direct (stride 2), conv2/3 Winograd'],
+    // small maps in a batch: stacked into one tall map (zero rows between)
+    [[3, 4, 4, 8], 8, 1, 'stacked, 4x4'],
+    [[4, 4, 4, 64], 64, 1, 'stacked, 4x4, 64 channels'],
+    [[2, 8, 7, 4], 10, 2, 'stacked, stride 2, odd width'],
+    [[4, 3, 5, 3], 5, 1, 'stacked, odd sizes'],
   ];
   for (const [i, [xs, o, stride, label]] of cases.entries()) {
     const rng = new Rng(800 + i);
