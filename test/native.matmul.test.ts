@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/util/rng.js';
-import { assertRanNatively, compareBackends, nativeSkipReason, randomInput } from './nativeHarness.js';
+import assert from 'node:assert/strict';
+import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn } from './nativeHarness.js';
+import { sparseRead, sparseReadOps } from '../src/backend/ops/sparseRead.js';
+import { SPARSE_READ } from '../src/backend/ops/names.js';
 
 const skip = await nativeSkipReason();
 
@@ -79,4 +82,28 @@ test('native _FusedMatMul (bias + activation) matches tfjs-cpu, forward and grad
     return tf.grads(f)([t.a as tf.Tensor, t.b as tf.Tensor, t.bias as tf.Tensor]);
   });
   assertRanNatively(['_FusedMatMul'], 'fused matmul');
+});
+
+test('SquidSparseRead (k-sparse memory read-out) matches tfjs-cpu and the gather + matMul ops', { skip }, async () => {
+  for (const [i, [M, S, d, B, k]] of [[3, 11, 37, 5, 4], [1, 200, 300, 1, 4], [4, 7, 8, 16, 1]].entries()) {
+    const rng = new Rng(490 + i);
+    const idx = Int32Array.from({ length: M * B * k }, () => Math.floor(rng.uniform(0, S)));
+    const inputs = { memory: randomInput(rng, [M, S, d]), weights: randomInput(rng, [M, B, k], 0, 1) };
+    const read = (t: Record<string, tf.Tensor>) =>
+      sparseRead(t.memory as tf.Tensor3D, tf.tensor3d(idx, [M, B, k], 'int32'), t.weights as tf.Tensor3D);
+    await compareBackends(`sparse read ${M}x${S}x${d}, ${B}x${k}`, inputs, read);
+    assertRanNatively([SPARSE_READ], 'sparse read');
+    const [kernel] = await runOn('cpu', inputs, read);
+    const [ops] = await runOn('cpu', inputs, (t) =>
+      sparseReadOps(t.memory as tf.Tensor3D, tf.tensor3d(idx, [M, B, k], 'int32'), t.weights as tf.Tensor3D));
+    assertClose(kernel!.data, ops!.data, 1e-6, `cpu kernel vs ops ${M}x${S}x${d}`);
+  }
+  // an index outside the memory is an error, not a stray read
+  for (const backend of ['cpu', 'native']) {
+    await tf.setBackend(backend);
+    const mem = tf.zeros([1, 4, 3]) as tf.Tensor3D;
+    const bad = tf.tensor3d([0, 4], [1, 1, 2], 'int32');
+    assert.throws(() => sparseRead(mem, bad, tf.ones([1, 1, 2]) as tf.Tensor3D), /index 4 is not in \[0, 4\)/);
+    tf.dispose([mem, bad]);
+  }
 });

@@ -281,8 +281,52 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sparseRead(memory, [M, S, d], indices, weights, [B, k], out): the read-out
+// of a k-sparse addressing (Gumbel top-k shrinkage at inference):
+// out[m, b, :] = sum_j weights[m, b, j] * memory[m, indices[m, b, j], :],
+// the j in order. Reads k rows of each memory per output row, instead of
+// gathering them into a copy and multiplying that.
+Napi::Value SparseRead(const Napi::CallbackInfo& info) {
+  F32 mem = f32Arg(info, 0, "memory");
+  auto msd = intsArg(info, 1, "memoryShape", 3);
+  require(info.Length() > 2 && info[2].IsTypedArray() && info[2].As<Napi::TypedArray>().TypedArrayType() == napi_int32_array,
+          "indices must be an Int32Array");
+  auto idx = info[2].As<Napi::Int32Array>();
+  F32 w = f32Arg(info, 3, "weights");
+  auto bk = intsArg(info, 4, "bk", 2);
+  F32 out = f32Arg(info, 5, "out");
+  const int64_t M = msd[0], S = msd[1], d = msd[2], B = bk[0], k = bk[1];
+  require(M >= 1 && S >= 1 && d >= 1 && B >= 1 && k >= 1, "memory [M, S, d] and [B, k] must be >= 1");
+  requireSize(mem, msd, "memory");
+  require(static_cast<int64_t>(idx.ElementLength()) == M * B * k, "indices must hold M * B * k entries");
+  requireSize(w, {M, B, k}, "weights");
+  requireSize(out, {M, B, d}, "out");
+  const int32_t* ix = idx.Data();
+  for (int64_t i = 0; i < M * B * k; ++i)
+    require(ix[i] >= 0 && ix[i] < S, "index " + std::to_string(ix[i]) + " is not in [0, " + std::to_string(S) + ")");
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < M * B; ++r) {
+    const float* base = mem.data + (r / B) * S * d;
+    const int32_t* ri = ix + r * k;
+    const float* rw = w.data + r * k;
+    float* __restrict o = out.data + r * d;
+    const float* __restrict first = base + ri[0] * d;
+    const float w0 = rw[0];
+    for (int64_t i = 0; i < d; ++i) o[i] = w0 * first[i];
+    for (int64_t j = 1; j < k; ++j) {
+      const float* __restrict row = base + ri[j] * d;
+      const float wj = rw[j];
+      for (int64_t i = 0; i < d; ++i) o[i] += wj * row[i];
+    }
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
-void registerMatmul(Napi::Env env, Napi::Object exports) { exports.Set("matmul", wrap(env, "matmul", Matmul)); }
+void registerMatmul(Napi::Env env, Napi::Object exports) {
+  exports.Set("matmul", wrap(env, "matmul", Matmul));
+  exports.Set("sparseRead", wrap(env, "sparseRead", SparseRead));
+}
 
 }  // namespace sq

@@ -72,9 +72,13 @@ export class Linear {
       const z = tf.add(tf.matMul(flat, this.weight as tf.Tensor2D), this.bias);
       y = activation === 'relu' ? tf.relu(z) : z;
     } else {
-      // no gradient wanted: one _FusedMatMul kernel (bias and activation fused), without tf.fused.matMul's gradient wrapper
-      const inputs = { a: flat, b: this.weight, bias: this.bias };
-      y = tf.engine().runKernel(tf._FusedMatMul, inputs, { transposeA: false, transposeB: false, activation }) as tf.Tensor;
+      // no gradient wanted: one _FusedMatMul kernel (bias and activation fused), without tf.fused.matMul's
+      // gradient wrapper; rank-3 operands as that op passes them (the webgl and wasm kernels read three dims)
+      const inputs = {
+        a: tf.reshape(flat, [1, ...flat.shape]), b: tf.reshape(this.weight, [1, this.inFeatures, this.outFeatures]), bias: this.bias,
+      };
+      const attrs = { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2 };
+      y = tf.engine().runKernel(tf._FusedMatMul, inputs, attrs) as tf.Tensor;
     }
     return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as T;
   }

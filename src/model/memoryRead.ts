@@ -12,20 +12,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gumbelShrinkage, shrinkTopK } from './gumbelShrinkage.js';
+import { sparseRead } from '../backend/ops/sparseRead.js';
 
 export type ReadMode = 'train' | 'inference';
 
 export function memoryRead(q: tf.Tensor3D, memory: tf.Tensor3D, topK: number, gumbel: boolean, mode: ReadMode = 'train'): tf.Tensor3D {
   const w = tf.matMul(q, memory, false, true); // [M,B,S]
-  const [M, B] = q.shape;
-  const [, S, d] = memory.shape;
+  const [, S] = memory.shape;
   if (mode === 'inference' && gumbel && topK < S) {
     const { weights, indices } = shrinkTopK(tf.softmax(w), topK); // [M,B,k] each
-    // row m*S + index of memory m, for each of the k weights
-    const base = tf.reshape(tf.mul(tf.range(0, M, 1, 'int32'), tf.scalar(S, 'int32')), [M, 1, 1]);
-    const rows = tf.gather(tf.reshape(memory, [M * S, d]), tf.reshape(tf.add(indices, base), [-1])); // [M*B*k, d]
-    const out = tf.matMul(tf.reshape(weights, [M * B, 1, topK]), tf.reshape(rows, [M * B, topK, d])); // [M*B,1,d]
-    return tf.reshape(out, [M, B, d]);
+    return sparseRead(memory, indices as tf.Tensor3D, weights as tf.Tensor3D); // [M,B,d]
   }
   const a = gumbelShrinkage(w, topK, gumbel);
   return tf.matMul(a, memory); // [M,B,d]

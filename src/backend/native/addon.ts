@@ -47,6 +47,9 @@ export interface NativeAddon {
     w3: Float32Array, w3Shape: Shape4, b3: Float32Array, id3: number,
     y: Float32Array, yShape: Shape4, params1: ConvParams, params2: ConvParams,
   ): void;
+  /** out[m, b, :] = sum_j weights[m, b, j] * memory[m, indices[m, b, j], :]; memory [M, S, d], indices and weights [M, B, k]. */
+  sparseRead(memory: Float32Array, memoryShape: [number, number, number], indices: Int32Array, weights: Float32Array,
+    bk: [number, number], out: Float32Array): void;
   /** Drops the reordered copies kept for a constant filter id (constantId > 0 in conv2d: w never changes while the id lives). */
   releaseConstantFilter(id: number): void;
   /** Whether a reordered copy of the constant filter id is kept (conv2d then accepts an empty w for it). */

@@ -6,13 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
-  ADAM_UPDATE, BATCH_MOMENTS, BATCH_NORM_GRAD, CONV_ADD_RELU, LAYER_NORM, PER_IMAGE_NORM, RESIDUAL_BLOCK, SHRINK_TOP_K,
+  ADAM_UPDATE, BATCH_MOMENTS, BATCH_NORM_GRAD, CONV_ADD_RELU, LAYER_NORM, PER_IMAGE_NORM, RESIDUAL_BLOCK, SHRINK_TOP_K, SPARSE_READ,
 } from './names.js';
 import { layerNormCpu } from './layerNorm.js';
 import { shrinkTopKCpu } from './shrinkTopK.js';
 import { perImageNormCpu } from './perImageNorm.js';
 import { convAddReluCpu } from './convAddRelu.js';
 import { residualBlockCpu } from './residualBlock.js';
+import { sparseReadCpu } from './sparseRead.js';
 import type { AdamHyper } from './adamUpdate.js';
 
 type Args = Parameters<tf.KernelFunc>[0];
@@ -114,4 +115,5 @@ export function installCpuFusedKernels(): void {
   reg(PER_IMAGE_NORM, perImageNormCpu as tf.KernelFunc);
   reg(LAYER_NORM, layerNormCpu as tf.KernelFunc);
   reg(SHRINK_TOP_K, shrinkTopKCpu as tf.KernelFunc); // native runs it too (same storage)
+  reg(SPARSE_READ, sparseReadCpu as tf.KernelFunc);
 }

@@ -7,4 +7,5 @@ export const CONV_ADD_RELU = 'SquidConvAddRelu';
 export const RESIDUAL_BLOCK = 'SquidResidualBlock';
 export const PER_IMAGE_NORM = 'SquidPerImageNorm';
 export const SHRINK_TOP_K = 'SquidShrinkTopK';
+export const SPARSE_READ = 'SquidSparseRead';
 export const LAYER_NORM = 'SquidLayerNorm';
