@@ -610,7 +610,7 @@ void zeroSeparators(const memory& m, int64_t maps, int64_t oh, int64_t rowFloats
 }
 
 // convBlock(x, xShape, w1, w1Shape, b1, id1, w2, w2Shape, b2, id2, w3, w3Shape, b3, id3, y, yShape, params1, params2)
-// y = relu(conv3(relu(conv2(a))) + b3 + a), a = relu(conv1(x) + b1) (blockRun):
+// y = relu(conv3(relu(conv2(a) + b2)) + b3 + a), a = relu(conv1(x) + b1) (blockRun):
 // conv1 with params1, conv2 and conv3 (same filter shape, [3,3,O,O] style:
 // O -> O channels) with params2. id: a constant filter's id (> 0; its array
 // may then be empty once a copy is kept) or 0.
@@ -656,15 +656,16 @@ Napi::Value ConvBlock(const Napi::CallbackInfo& info) {
     Keep keep;
     const int64_t N = g1.N, inMap = g1.H * g1.W * g1.C, gap = (s1.H - N * g1.H) / (N - 1);
     const int64_t outRow = g2.OW * g2.O, outMap = g2.OH * outRow;
-    float* xs = static_cast<float*>(hold(keep, s1.H * s1.W * s1.C * sizeof(float)));
-    float* ys = static_cast<float*>(hold(keep, s2.OH * outRow * sizeof(float)));
+    float* xStacked = static_cast<float*>(hold(keep, s1.H * s1.W * s1.C * sizeof(float)));
+    float* yStacked = static_cast<float*>(hold(keep, s2.OH * outRow * sizeof(float)));
     for (int64_t n = 0; n < N; ++n) {
-      float* to = xs + n * (inMap + gap * g1.W * g1.C);
+      float* to = xStacked + n * (inMap + gap * g1.W * g1.C);
       std::memcpy(to, x.data + n * inMap, inMap * sizeof(float));
       if (n + 1 < N) std::memset(to + inMap, 0, gap * g1.W * g1.C * sizeof(float));
     }
-    blockRun(s1, s2, xs, w, id, b, ys, [&](const memory& m) { zeroSeparators(m, N, g2.OH, outRow); });
-    for (int64_t n = 0; n < N; ++n) std::memcpy(y.data + n * outMap, ys + n * (outMap + outRow), outMap * sizeof(float));
+    blockRun(s1, s2, xStacked, w, id, b, yStacked, [&](const memory& m) { zeroSeparators(m, N, g2.OH, outRow); });
+    for (int64_t n = 0; n < N; ++n)
+      std::memcpy(y.data + n * outMap, yStacked + n * (outMap + outRow), outMap * sizeof(float));
     return info.Env().Undefined();
   }
   const int64_t chunk = std::min(chunkImages(g1, id[0] > 0), chunkImages(g2, id[1] > 0));
