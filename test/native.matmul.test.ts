@@ -35,6 +35,11 @@ const cases: [number[], number[], boolean, boolean][] = [
   [[7, 257], [9, 257], false, true],
   [[5, 300], [11, 300], false, true],
   [[8, 270], [5, 270], false, true],
+  // up to 16 rows stream b when it is not transposed (a transposed or not); 9-16 rows of a . b^T go to oneDNN
+  [[10, 300], [300, 33], false, false],
+  [[2, 16, 257], [2, 257, 9], false, false],
+  [[260, 12], [260, 20], true, false],
+  [[10, 300], [33, 300], false, true],
   // several rows of b per step, rows left over, a thread's range crossing a batch
   [[3, 4, 301], [3, 13, 301], false, true],
   [[2, 1, 290], [2, 7, 290], false, true],
@@ -62,6 +67,7 @@ test('native _FusedMatMul (bias + activation) matches tfjs-cpu, forward and grad
     // the first four cases, then few-row products (the small-M path adds bias and activation after its loops)
     const fusedCases: typeof cases = [
       ...cases.slice(0, 4), [[4, 300], [300, 33], false, false], [[5, 301], [40, 301], false, true], [[2, 3, 260], [2, 260, 17], false, false],
+      [[10, 300], [300, 33], false, false],
     ];
     for (const [i, [as, bs, ta, tb]] of fusedCases.entries()) {
       const rng = new Rng(450 + i);
