@@ -453,9 +453,8 @@ void fwdRun(const Geometry& g, float* x, float* w, int64_t constantId, float* bi
 // 5 of the 7 reorders of an all-Winograd block go.
 struct Block {
   std::unique_ptr<Fwd> c1, c2, c3;
-  dnnl::reorder aToSrc2, hToSrc3, aToDst3;
-  bool reA2 = false, reH3 = false, reA3 = false;
-  bool aInY = false;  // a written into y, conv3 summing into it in place
+  dnnl::reorder aToSrc2, hToSrc3, aToDst3;  // empty where the layouts agree
+  bool aInY = false;                        // a written into y, conv3 summing into it in place
 };
 Cache<Block> blockCache;
 
@@ -483,10 +482,10 @@ void blockRun(const Geometry& g1, const Geometry& g2, float* x, float* const w[3
     auto between = [](const memory::desc& from, const memory::desc& to) {
       return dnnl::reorder(dnnl::reorder::primitive_desc(engine(), from, engine(), to));
     };
-    if ((ne->reA2 = !(l1 == s2))) ne->aToSrc2 = between(l1, s2);
-    if ((ne->reH3 = !(l2 == s3))) ne->hToSrc3 = between(l2, s3);
-    if ((ne->reA3 = !(l1 == l3))) ne->aToDst3 = between(l1, l3);
-    ne->aInY = !ne->reA3 && ne->c3->dst->same;
+    if (!(l1 == s2)) ne->aToSrc2 = between(l1, s2);
+    if (!(l2 == s3)) ne->hToSrc3 = between(l2, s3);
+    if (!(l1 == l3)) ne->aToDst3 = between(l1, l3);
+    ne->aInY = !ne->aToDst3 && ne->c3->dst->same;
     e = blockCache.put(k.str(), std::move(ne));
   }
   Keep keep;
@@ -498,15 +497,15 @@ void blockRun(const Geometry& g1, const Geometry& g2, float* x, float* const w[3
     clean(a);
   }
   memory h = scratchpadMem(c2.dst->want, keep);
-  memory s2 = e->reA2 ? reorderedCopy(e->aToSrc2, a, c2.src->want, keep) : a;
+  memory s2 = e->aToSrc2 ? reorderedCopy(e->aToSrc2, a, c2.src->want, keep) : a;
   execFwd(c2, s2, c2.filter->bindConstant(w[1], id[1], keep), b[1], h, keep);
   if (clean) {
     stream().wait();
     clean(h);
   }
-  memory s3 = e->reH3 ? reorderedCopy(e->hToSrc3, h, c3.src->want, keep) : h;
+  memory s3 = e->hToSrc3 ? reorderedCopy(e->hToSrc3, h, c3.src->want, keep) : h;
   memory d3 = a;  // conv2 has read a: conv3 may add into it
-  if (e->reA3) {
+  if (e->aToDst3) {
     d3 = c3.dst->target(y, keep);
     e->aToDst3.execute(stream(), a, d3);
   }
