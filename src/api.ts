@@ -49,7 +49,9 @@ export interface TrainOptions {
   seed?: number;
   resume?: boolean;
   maxIters?: number;
-  /** Score kind whose validation AUC picks the best model (default discriminator). */
+  /** Stop once the run has taken this many minutes of wall time in all (resumable). */
+  maxMinutes?: number;
+  /** Score kind whose validation AUC picks the best model (default: the preset's). */
   selectBy?: ScoreKind;
   /** Validate every k-th epoch (default 1). */
   valEvery?: number;
@@ -101,6 +103,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     createModel: createSquid,
     resume: opts.resume,
     maxIters: opts.maxIters,
+    maxMinutes: opts.maxMinutes,
     selectBy: opts.selectBy,
     valEvery: opts.valEvery,
     progress: reporter(opts.progress),

@@ -1,5 +1,5 @@
 /** Options shared by several verbs. */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BACKEND_CHOICES } from '../backend/select.js';
 
 export function addBackendOption(cmd: Command): Command {
@@ -11,7 +11,16 @@ export function addBackendOption(cmd: Command): Command {
 export function parseIntOption(name: string, min = 0): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}; got "${v}"`);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}; got "${v}"`);
+    return n;
+  };
+}
+
+/** A number > 0 (e.g. minutes). */
+export function parsePositiveNumberOption(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0; got "${v}"`);
     return n;
   };
 }

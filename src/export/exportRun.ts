@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { disposeState } from '../io/modelState.js';
 import { readModelDir, readRunConfig, readScoring, runPaths } from '../io/runDir.js';
 import { InputError } from '../util/errors.js';
+import { presetScore } from '../model/presets.js';
 import { MODEL_JSON, type ModelFactory } from './loadExport.js';
 import { SCORE_KINDS, type ScoreKind, type ScoreNormalization, type SquidJson } from './squidJson.js';
 import { writeExport } from './writeExport.js';
@@ -33,7 +34,7 @@ export async function exportRun(run: string, out: string, create: ModelFactory):
       const s = scoring[kind];
       normalization[kind] = { mean: s.mean, std: s.std, threshold: s.threshold, policy: s.policy };
     }
-    const primary: ScoreKind = 'discriminator';
+    const primary: ScoreKind = presetScore(json.preset);
     return await writeExport(out, state, {
       preset: json.preset,
       primaryScore: primary,

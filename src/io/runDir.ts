@@ -49,7 +49,9 @@ export interface LogEntry {
   valAuc?: Partial<Record<ScoreKind, number>>;
   lr: { generator: number; discriminator: number };
   seconds: number;
-  /** True when this epoch stopped early (--max-iters). */
+  /** Wall seconds since the run started (summed over resumed processes), validation included. */
+  elapsedSeconds?: number;
+  /** True when this epoch stopped early (--max-iters, --max-minutes, a signal). */
   partial?: boolean;
 }
 
@@ -70,6 +72,8 @@ export interface CheckpointJson {
   epochLossSums: Record<string, number>;
   epochLossCounts: Record<string, number>;
   epochSeconds: number;
+  /** Wall seconds the run has taken so far (absent in checkpoints written before it was recorded). */
+  elapsedSeconds?: number;
   manifest: tf.io.WeightsManifestEntry[];
 }
 
@@ -85,12 +89,10 @@ export interface ScoreStats {
   trainRaw?: number[];
 }
 
-export interface ScoringJson {
-  discriminator: ScoreStats;
-  residual: ScoreStats;
+export type ScoringJson = Record<ScoreKind, ScoreStats> & {
   trainImages: number;
   date: string;
-}
+};
 
 export const runPaths = (run: string) => ({
   config: path.join(run, 'config.json'),

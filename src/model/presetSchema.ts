@@ -6,9 +6,16 @@
  * "train": {"epochs": 5}}; arrays replace whole arrays. Unknown keys, wrong
  * types and out-of-range values are errors naming the key.
  */
-import { PresetError, getPreset, type Preset, type ModelConfig, type TrainConfig } from './presets.js';
+import { PresetError, SCORE_KINDS, getPreset, type Preset, type ModelConfig, type TrainConfig } from './presets.js';
 
-type Check = (v: unknown, key: string) => void;
+/** Throws naming the key when the value is bad; `optional` ones may be absent. */
+type Check = ((v: unknown, key: string) => void) & { optional?: boolean };
+
+function optional(check: Check): Check {
+  const c: Check = (v, key) => check(v, key);
+  c.optional = true;
+  return c;
+}
 
 function fail(key: string, problem: string): never {
   throw new PresetError(`${key}: ${problem}`);
@@ -121,6 +128,7 @@ const PRESET_SCHEMA: Schema = {
   },
   model: MODEL_SCHEMA,
   train: TRAIN_SCHEMA,
+  score: optional(oneOf(SCORE_KINDS)),
 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -149,7 +157,10 @@ function checkAll(obj: Record<string, unknown>, schema: Schema, path: string): v
   for (const [key, rule] of Object.entries(schema)) {
     const full = path ? `${path}.${key}` : key;
     const value = obj[key];
-    if (value === undefined) fail(full, 'missing');
+    if (value === undefined) {
+      if (typeof rule === 'function' && rule.optional === true) continue;
+      fail(full, 'missing');
+    }
     if (typeof rule === 'function') rule(value, full);
     else {
       if (!isRecord(value)) fail(full, 'must be an object');

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiscriminatorBnMode, SquidModel } from '../model/types.js';
-import type { Preset } from '../model/presets.js';
+import { presetScore, type Preset } from '../model/presets.js';
 import type { ScoringJson, ScoreStats } from '../io/runDir.js';
 import { anomalyScores, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
 
@@ -28,7 +28,7 @@ export interface ImageScore {
 export type DetectorInput = Float32Array | tf.Tensor;
 
 export interface DetectorOptions {
-  /** Score kind used by score() (default discriminator). */
+  /** Score kind used by score() (default: the preset's score kind). */
   kind?: ScoreKind;
   /** Discriminator batch norm while scoring (default per-image, as the reference). */
   bn?: DiscriminatorBnMode;
@@ -45,7 +45,7 @@ export class Detector {
     opts: DetectorOptions = {},
   ) {
     this.size = model.preset.model.imageSize;
-    this.kind = opts.kind ?? 'discriminator';
+    this.kind = opts.kind ?? presetScore(model.preset);
     this.bn = opts.bn ?? 'per-image';
   }
 

@@ -21,7 +21,7 @@ export interface EvalOptions {
   out: string;
   /** "stored" (default: the run's threshold of the primary kind) or a threshold policy. */
   threshold?: string;
-  /** Primary score kind (default discriminator); the others are listed as extra scores. */
+  /** Primary score kind (default: the run's preset's); the others are listed as extra scores. */
   score?: ScoreKind;
   /** Labelled validation folder, for val-f1. */
   val?: string;
@@ -30,8 +30,8 @@ export interface EvalOptions {
 }
 
 export async function evaluateRun(opts: EvalOptions): Promise<ReportResult> {
-  const primary = opts.score ?? 'discriminator';
-  const detector = await loadDetector(opts.run, { kind: primary });
+  const detector = await loadDetector(opts.run, opts.score ? { kind: opts.score } : {});
+  const primary = detector.kind;
   try {
     const size = detector.size;
     const px = size * size;

@@ -2,7 +2,10 @@
  * Raw SQUID scores of a batch and their standardization.
  * Raw scores are "normality" values (higher = more normal):
  *   discriminator: D(student reconstruction), the logit (the reference);
- *   residual: -MSE(x, reconstruction) per image.
+ *   residual: -MSE(x, reconstruction) per image;
+ *   input: D(x), the discriminator's logit of the input image itself (the
+ *     critic that learned normal images against reconstructions of them,
+ *     asked about the image; docs/detection.md has the measurements).
  * The anomaly score is 1 - sigmoid((raw - mean) / std), with mean and std
  * over training images: higher = more anomalous, in (0, 1).
  * Browser-safe.
@@ -10,18 +13,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiscriminatorBnMode, SquidModel } from '../model/types.js';
 
-export type ScoreKind = 'discriminator' | 'residual';
-export const SCORE_KINDS: readonly ScoreKind[] = ['discriminator', 'residual'];
+import { SCORE_KINDS, type ScoreKind } from '../model/presets.js';
+
+export { SCORE_KINDS, type ScoreKind };
 
 export function parseScoreKind(v: string): ScoreKind {
   if ((SCORE_KINDS as readonly string[]).includes(v)) return v as ScoreKind;
   throw new Error(`score kind must be one of ${SCORE_KINDS.join(', ')}; got "${v}"`);
 }
 
-export interface RawScores {
-  discriminator: Float32Array;
-  residual: Float32Array;
-}
+export type RawScores = Record<ScoreKind, Float32Array>;
 
 export interface BatchScores {
   raw: RawScores;
@@ -39,17 +40,15 @@ export async function scoreBatch(
   opts: { keepReconstruction?: boolean; bn?: DiscriminatorBnMode } = {},
 ): Promise<BatchScores> {
   const recon = model.reconstruct(x);
-  const [logits, residual] = tf.tidy(() => {
-    const d = model.discriminatorLogits(recon, opts.bn ?? 'per-image');
-    const mse = tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])) as tf.Tensor1D;
-    return [d, mse];
-  });
-  const raw: RawScores = {
-    discriminator: (await logits.data()) as Float32Array,
-    residual: (await residual.data()) as Float32Array,
-  };
-  logits.dispose();
-  residual.dispose();
+  const bn = opts.bn ?? 'per-image';
+  const values: Record<ScoreKind, tf.Tensor1D> = tf.tidy(() => ({
+    discriminator: model.discriminatorLogits(recon, bn),
+    residual: tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])) as tf.Tensor1D,
+    input: model.discriminatorLogits(x, bn),
+  }));
+  const raw = {} as RawScores;
+  for (const k of SCORE_KINDS) raw[k] = (await values[k].data()) as Float32Array;
+  tf.dispose(Object.values(values));
   if (opts.keepReconstruction) return { raw, reconstruction: recon };
   recon.dispose();
   return { raw };
@@ -74,14 +73,13 @@ export async function scoreImages(
   const n = pixels.length / per;
   if (!Number.isInteger(n)) throw new RangeError(`scoreImages: ${pixels.length} values is not a whole number of ${size}x${size} images`);
   const bs = Math.max(1, opts.batchSize ?? 16);
-  const out: RawScores = { discriminator: new Float32Array(n), residual: new Float32Array(n) };
+  const out = Object.fromEntries(SCORE_KINDS.map((k) => [k, new Float32Array(n)])) as RawScores;
   for (let start = 0; start < n; start += bs) {
     const m = Math.min(bs, n - start);
     const x = tf.tensor4d(pixels.subarray(start * per, (start + m) * per), [m, size, size, 1]);
     const r = await scoreBatch(model, x, { keepReconstruction: Boolean(opts.onReconstruction), bn: opts.bn });
     x.dispose();
-    out.discriminator.set(r.raw.discriminator, start);
-    out.residual.set(r.raw.residual, start);
+    for (const k of SCORE_KINDS) out[k].set(r.raw[k], start);
     if (r.reconstruction) {
       try {
         await opts.onReconstruction?.(start, r.reconstruction);

@@ -8,7 +8,7 @@
  * exactly, and score statistics at the end.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Preset } from '../model/presets.js';
+import { presetScore, type Preset } from '../model/presets.js';
 import type { SquidModel } from '../model/types.js';
 import { Rng } from '../util/rng.js';
 import { SquidError } from '../util/errors.js';
@@ -56,7 +56,13 @@ export interface TrainLoopOptions {
   resume?: boolean;
   /** Stop after this many iterations in total (checkpointed; resumable). */
   maxIters?: number;
-  /** Score kind whose validation AUC selects the best model. Default discriminator. */
+  /**
+   * Stop once the run has taken this many minutes of wall time in total
+   * (summed over resumed processes, validation included), then checkpoint,
+   * validate and score as a finished run does.
+   */
+  maxMinutes?: number;
+  /** Score kind whose validation AUC selects the best model. Default: the preset's. */
   selectBy?: ScoreKind;
   /** Validate every k-th epoch (and at the last and at a stop). Default 1. */
   valEvery?: number;
@@ -73,9 +79,11 @@ export interface TrainResult {
   /** Epochs completed. */
   epochs: number;
   iterations: number;
-  stoppedBy: 'epochs' | 'max-iters' | 'interrupted';
+  stoppedBy: 'epochs' | 'max-iters' | 'max-minutes' | 'interrupted';
   bestEpoch: number | null;
   bestValAuc: number | null;
+  /** The score kind whose validation AUC picked the best model. */
+  selectBy: ScoreKind;
   /** Mean wall seconds per iteration in this process. */
   secondsPerIteration: number;
   /** Score statistics written to RUN/scoring.json (null when interrupted). */
@@ -159,6 +167,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
     };
   }
   const t = preset.train;
+  const selectBy = opts.selectBy ?? presetScore(preset);
   const batchSize = t.batchSize;
   const perEpoch = opts.source.batchesPerEpoch(batchSize);
   if (perEpoch < 1) {
@@ -179,6 +188,9 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
   let sums: Record<string, number> = {};
   let counts: Record<string, number> = {};
   let epochSeconds = 0;
+  let elapsedBefore = 0; // wall seconds of earlier processes of this run
+  const processStart = performance.now();
+  const elapsed = (): number => elapsedBefore + (performance.now() - processStart) / 1000;
 
   try {
     if (opts.resume) {
@@ -198,6 +210,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
       const info = ck.info;
       rng.setState(info.rng);
       ({ epoch, iteration, bestValAuc, bestEpoch, epochSeconds } = info);
+      elapsedBefore = info.elapsedSeconds ?? 0;
       inEpoch = info.iterationInEpoch;
       sums = { ...info.epochLossSums };
       counts = { ...info.epochLossCounts };
@@ -220,6 +233,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
         epochLossSums: sums,
         epochLossCounts: counts,
         epochSeconds,
+        elapsedSeconds: elapsed(),
       };
       const { state, owned } = fullState(model, opt);
       try {
@@ -243,6 +257,11 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
       while (inEpoch < perEpoch) {
         if (opts.maxIters !== undefined && iteration >= opts.maxIters) {
           stopNow = true;
+          break;
+        }
+        if (opts.maxMinutes !== undefined && elapsed() >= opts.maxMinutes * 60) {
+          stopNow = true;
+          stoppedBy = 'max-minutes';
           break;
         }
         if (opts.signal?.aborted) {
@@ -271,7 +290,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
       const valNow = partial || stopNow || epoch + 1 >= t.epochs || (epoch + 1) % Math.max(1, opts.valEvery ?? 1) === 0;
       if (opts.val && inEpoch > 0 && valNow) {
         valAuc = await validationAuc(model, opts.val);
-        const sel = valAuc[opts.selectBy ?? 'discriminator'];
+        const sel = valAuc[selectBy];
         if (sel !== undefined && (bestValAuc === null || sel > bestValAuc)) {
           bestValAuc = sel;
           bestEpoch = epoch;
@@ -279,7 +298,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
             epoch: epoch + 1,
             iteration,
             valAuc: sel,
-            selectBy: opts.selectBy ?? 'discriminator',
+            selectBy,
             date: new Date().toISOString(),
           });
         }
@@ -300,6 +319,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
           ...(valAuc ? { valAuc } : {}),
           lr: { generator: lrG, discriminator: t.discriminatorLr },
           seconds: Math.round(epochSeconds * 1000) / 1000,
+          elapsedSeconds: Math.round(elapsed() * 10) / 10,
           ...(partial ? { partial: true } : {}),
         };
         await appendLog(run, entry);
@@ -312,7 +332,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
       }
       if (partial || stopNow) {
         await checkpoint();
-        if (stoppedBy !== 'interrupted') stoppedBy = 'max-iters';
+        if (stoppedBy === 'epochs') stoppedBy = 'max-iters';
         break;
       }
       epoch++;
@@ -336,6 +356,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
       stoppedBy,
       bestEpoch,
       bestValAuc,
+      selectBy,
       secondsPerIteration: processIters > 0 ? processSeconds / processIters : 0,
       scoring,
     };

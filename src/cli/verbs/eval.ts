@@ -34,7 +34,7 @@ export function register(program: Command): void {
       'stored',
     )
     .option('--val <dir>', 'labelled validation folder for --threshold val-f1')
-    .addOption(new Option('--score <kind>', 'primary score kind').choices(SCORE_KINDS as string[]).default('discriminator'));
+    .addOption(new Option('--score <kind>', "primary score kind (default: the run's preset's)").choices(SCORE_KINDS as string[]));
   addBackendOption(cmd).action(async (o: EvalCliOptions) => {
     const info = await useBackend(parseBackendChoice(o.backend));
     hintWorkload('inference');

@@ -15,7 +15,7 @@ interface ScoreCliOptions {
   run: string;
   json?: boolean;
   heatmaps?: string;
-  score: ScoreKind;
+  score?: ScoreKind;
   heatmap: HeatmapKind;
   backend: string;
 }
@@ -39,19 +39,20 @@ export function register(program: Command): void {
     .requiredOption('--run <dir>', 'run folder made by squid train')
     .option('--json', 'print JSON instead of lines')
     .option('--heatmaps <dir>', 'write one PNG per image: input | reconstruction | heatmap overlay')
-    .addOption(new Option('--score <kind>', 'score kind').choices(SCORE_KINDS as string[]).default('discriminator'))
+    .addOption(new Option('--score <kind>', "score kind (default: the run's preset's)").choices(SCORE_KINDS as string[]))
     .addOption(new Option('--heatmap <kind>', 'heatmap kind (with --heatmaps)').choices(HEATMAP_KINDS as string[]).default('gradcam'));
   addBackendOption(cmd).action(async (files: string[], o: ScoreCliOptions) => {
     await useBackend(parseBackendChoice(o.backend));
     hintWorkload('inference');
-    const detector = await loadDetector(o.run, { kind: o.score });
+    const detector = await loadDetector(o.run, o.score ? { kind: o.score } : {});
+    const kind = detector.kind;
     try {
       const size = detector.size;
       const px = size * size;
       const all = new Float32Array(files.length * px);
       for (let i = 0; i < files.length; i++) all.set(await loadImage(files[i] as string, { size }), i * px);
       const raw = await detector.rawScores(all);
-      const scores = detector.fromRaw(raw[o.score], o.score);
+      const scores = detector.fromRaw(raw[kind], kind);
       const heatmapFiles: (string | undefined)[] = files.map(() => undefined);
       if (o.heatmaps) {
         await mkdir(o.heatmaps, { recursive: true });
@@ -73,9 +74,9 @@ export function register(program: Command): void {
             score: s?.score,
             label: s?.anomalous ? 'anomaly' : 'normal',
             threshold: s?.threshold,
-            kind: o.score,
+            kind,
             raw: s?.raw,
-            policy: detector.stats(o.score).policy,
+            policy: detector.stats(kind).policy,
             ...(heatmapFiles[i] ? { heatmap: heatmapFiles[i] } : {}),
           };
         });

@@ -1,7 +1,7 @@
 /** `squid train`: train SQUID on normal images (or fresh DigitAnatomy images), resumable. */
 import { Option, type Command } from 'commander';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
-import { addBackendOption, parseIntOption } from '../options.js';
+import { addBackendOption, parseIntOption, parsePositiveNumberOption } from '../options.js';
 import { loadPreset } from '../loadPreset.js';
 import { train } from '../../api.js';
 import { readRunConfig, runPaths } from '../../io/runDir.js';
@@ -20,7 +20,8 @@ interface TrainCliOptions {
   backend: string;
   resume?: boolean;
   maxIters?: number;
-  selectBy: ScoreKind;
+  maxMinutes?: number;
+  selectBy?: ScoreKind;
   valEvery: number;
   progress: 'auto' | 'lines' | 'none';
 }
@@ -42,8 +43,13 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed', parseIntOption('--seed', 0), 0)
     .option('--resume', 'continue the run in --out from its checkpoint')
     .option('--max-iters <n>', 'stop after N iterations in all (checkpointed; resume continues)', parseIntOption('--max-iters', 0))
+    .option(
+      '--max-minutes <m>',
+      'stop once the run has taken M minutes of wall time in all, validation included (checkpointed, best model kept, scored; resume continues)',
+      parsePositiveNumberOption('--max-minutes'),
+    )
     .option('--val-every <k>', 'validate every k-th epoch', parseIntOption('--val-every', 1), 1)
-    .addOption(new Option('--select-by <kind>', 'score kind whose validation AUC picks the best model').choices(SCORE_KINDS as string[]).default('discriminator'))
+    .addOption(new Option('--select-by <kind>', "score kind whose validation AUC picks the best model (default: the preset's score kind)").choices(SCORE_KINDS as string[]))
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'lines', 'none']).default('auto'));
   addBackendOption(cmd).action(async (o: TrainCliOptions) => {
     const info = await useBackend(parseBackendChoice(o.backend));
@@ -79,6 +85,7 @@ export function register(program: Command): void {
         seed: stored ? undefined : o.seed,
         resume: o.resume,
         maxIters: o.maxIters,
+        maxMinutes: o.maxMinutes,
         selectBy: o.selectBy,
         valEvery: o.valEvery,
         progress: o.progress,
@@ -88,7 +95,7 @@ export function register(program: Command): void {
         `run: ${r.run}`,
         `stopped by: ${r.stoppedBy}; ${r.iterations} iterations, ${r.epochs} epochs complete`,
         `backend: ${info.name}; ${r.secondsPerIteration.toFixed(3)} s per iteration`,
-        r.bestValAuc !== null ? `best validation AUC (${o.selectBy}): ${r.bestValAuc.toFixed(4)} at epoch ${(r.bestEpoch ?? 0) + 1}` : '',
+ r.bestValAuc !== null ? `best validation AUC (${r.selectBy}): ${r.bestValAuc.toFixed(4)} at epoch ${(r.bestEpoch ?? 0) + 1}` : '',
         ...(r.scoring
           ? SCORE_KINDS.map((k) => {
               const s = r.scoring?.[k];
