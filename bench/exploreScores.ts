@@ -243,24 +243,118 @@ async function main(): Promise<void> {
   const Dd = fv.dfeat.length / nv;
   const gd = diagGauss(ft.dfeat, nt, Dd);
   res['gauss-D(x) features'] = rocAuc(labels, Array.from({ length: nv }, (_, i) => mahalDiag(fv.dfeat, i * Dd, gd)));
-  // teacher-student discrepancy, one image at a time (the distillation term is a batch mean)
-  const gen = model as unknown as { generate(x: tf.Tensor4D, rng: undefined, withTeacher: boolean): { recon: tf.Tensor4D; teacherRecon?: tf.Tensor4D; distillation?: tf.Scalar } };
-  const distV: number[] = [];
-  const stV: number[] = [];
-  if (preset.model.ablation.distillation) {
-    for (let i = 0; i < nv; i++) {
-      const [a, b] = tf.tidy(() => {
-        const x = tf.tensor4d(val.x.subarray(i * size * size, (i + 1) * size * size), [1, size, size, 1]);
-        const g = gen.generate(x, undefined, true);
-        return [g.distillation as tf.Scalar, tf.mean(tf.squaredDifference(g.recon, g.teacherRecon as tf.Tensor4D))];
+  // residual maps: per-patch MSE (max over the P x P grid), and the largest k x k average-pooled error
+  const P = preset.model.patchesPerSide;
+  const resMaps = async (px: Float32Array): Promise<Record<string, number[]>> => {
+    const out: Record<string, number[]> = { patchMax: [], pool4: [], pool8: [], patchZ: [] };
+    const n = px.length / (size * size);
+    for (let s0 = 0; s0 < n; s0 += 16) {
+      const k = Math.min(16, n - s0);
+      const r = tf.tidy(() => {
+        const x = tf.tensor4d(px.subarray(s0 * size * size, (s0 + k) * size * size), [k, size, size, 1]);
+        const e = tf.squaredDifference(x, model.reconstruct(x)) as tf.Tensor4D;
+        const patch = tf.avgPool(e, size / P, size / P, 'valid'); // [k,P,P,1]
+        return {
+          patch: tf.reshape(patch, [k, P * P]),
+          pool4: tf.max(tf.avgPool(e, size / 8, size / 16, 'valid'), [1, 2, 3]),
+          pool8: tf.max(tf.avgPool(e, size / 4, size / 8, 'valid'), [1, 2, 3]),
+        };
       });
-      distV.push(a.dataSync()[0]!);
-      stV.push(b.dataSync()[0]!);
-      tf.dispose([a, b]);
+      const pa = r.patch.arraySync() as number[][];
+      out.patchMax!.push(...pa.map((row) => Math.max(...row)));
+      out.pool4!.push(...(r.pool4.arraySync() as number[]));
+      out.pool8!.push(...(r.pool8.arraySync() as number[]));
+      out.patchRows = [...((out.patchRows as unknown as number[][] | undefined) ?? []), ...pa] as unknown as number[];
+      tf.dispose(Object.values(r));
     }
-    res['distillation (S vs T feats)'] = rocAuc(labels, distV);
-    res['S vs T reconstruction'] = rocAuc(labels, stV);
+    return out;
+  };
+  const rmT = await resMaps(trainPx);
+  const rmV = await resMaps(val.x);
+  res['residual patch max'] = rocAuc(labels, rmV.patchMax!);
+  res['residual pool 1/8 max'] = rocAuc(labels, rmV.pool4!);
+  res['residual pool 1/4 max'] = rocAuc(labels, rmV.pool8!);
+  {
+    // per-position z-scores of the patch error (mean and std over training images), max over positions
+    const tr = rmT.patchRows as unknown as number[][];
+    const vr = rmV.patchRows as unknown as number[][];
+    const mu = Array.from({ length: P * P }, (_, p) => tr.reduce((a, r) => a + r[p]!, 0) / tr.length);
+    const sd = mu.map((m0, p) => Math.sqrt(tr.reduce((a, r) => a + (r[p]! - m0) ** 2, 0) / tr.length) || 1);
+    res['residual patch z max'] = rocAuc(labels, vr.map((r) => Math.max(...r.map((v, p) => (v - mu[p]!) / sd[p]!))));
+    rmV.patchZ = vr.map((r) => Math.max(...r.map((v, p) => (v - mu[p]!) / sd[p]!)));
   }
+  // feature residual: in-painting queries of the image vs of its reconstruction, per position;
+  // and the pixel residual of blurred images (avgPool 4x4 of both)
+  {
+    const fr: number[][] = [];
+    const blurRes: number[] = [];
+    for (let s0 = 0; s0 < nv; s0 += 16) {
+      const k = Math.min(16, nv - s0);
+      const [d, b] = tf.tidy(() => {
+        const x = tf.tensor4d(val.x.subarray(s0 * size * size, (s0 + k) * size * size), [k, size, size, 1]);
+        const r = model.reconstruct(x);
+        const inpm = m.inpainting as unknown as { convBnRelu(i: 0 | 1, x: tf.Tensor4D, bn: string): tf.Tensor4D };
+        const qx = tf.reshape(inpm.convBnRelu(0, m.encoder.apply(x, 'running').bottleneck, 'running'), [k, P * P, -1]);
+        const qr = tf.reshape(inpm.convBnRelu(0, m.encoder.apply(r, 'running').bottleneck, 'running'), [k, P * P, -1]);
+        const blur = (t: tf.Tensor4D) => tf.avgPool(t, 4, 4, 'valid');
+        return [tf.mean(tf.squaredDifference(qx, qr), 2), tf.mean(tf.squaredDifference(blur(x), blur(r)), [1, 2, 3])];
+      });
+      fr.push(...(d.arraySync() as number[][]));
+      blurRes.push(...(b.arraySync() as number[]));
+      tf.dispose([d, b]);
+    }
+    res['feature residual max'] = rocAuc(labels, fr.map((r) => Math.max(...r)));
+    res['feature residual mean'] = rocAuc(labels, fr.map((r) => r.reduce((a, c) => a + c, 0)));
+    res['blurred residual'] = rocAuc(labels, blurRes);
+  }
+  // teacher-student discrepancy per patch position: sum over decoder levels of the mean squared
+  // difference inside each patch; max (and mean) over the P x P positions
+  const stPatch = (px: Float32Array): { max: number[]; mean: number[]; rows: number[][] } => {
+    const out = { max: [] as number[], mean: [] as number[], rows: [] as number[][] };
+    if (!m.teacher || !m.inpainting) return out;
+    const n = px.length / (size * size);
+    for (let s0 = 0; s0 < n; s0 += 16) {
+      const k = Math.min(16, n - s0);
+      const d = tf.tidy(() => {
+        const x = tf.tensor4d(px.subarray(s0 * size * size, (s0 + k) * size * size), [k, size, size, 1]);
+        const enc = m.encoder.apply(x, 'running');
+        let s = m.inpainting!.apply(enc.bottleneck, 'running', undefined).features;
+        let t = enc.bottleneck;
+        let acc = tf.zeros([k, P * P]);
+        const L = m.student.levels;
+        for (let i = 0; i < L; i++) {
+          const skip = enc.skips[L - 1 - i]!;
+          s = m.student.level(i, s, skip, 'running', undefined);
+          t = m.teacher!.level(i, t, skip, 'running', undefined);
+          const e = tf.mean(tf.squaredDifference(s, t), 3, true) as tf.Tensor4D; // [n,h,w,1]
+          const per = e.shape[0] === k * P * P
+            ? tf.reshape(tf.mean(e, [1, 2, 3]), [k, P * P])
+            : tf.reshape(tf.avgPool(e, e.shape[1] / P, e.shape[1] / P, 'valid'), [k, P * P]);
+          acc = tf.add(acc, per);
+        }
+        return acc;
+      });
+      const rows = d.arraySync() as number[][];
+      d.dispose();
+      for (const r of rows) {
+        out.rows.push(r);
+        out.max.push(Math.max(...r));
+        out.mean.push(r.reduce((a, b) => a + b, 0) / r.length);
+      }
+    }
+    return out;
+  };
+  const stV2 = stPatch(val.x);
+  if (stV2.max.length === nv) {
+    const stT2 = stPatch(trainPx);
+    res['S-T patch max'] = rocAuc(labels, stV2.max);
+    res['S-T patch mean'] = rocAuc(labels, stV2.mean);
+    const mu = Array.from({ length: P * P }, (_, p) => stT2.rows.reduce((a, r) => a + r[p]!, 0) / stT2.rows.length);
+    const sd = mu.map((m0, p) => Math.sqrt(stT2.rows.reduce((a, r) => a + (r[p]! - m0) ** 2, 0) / stT2.rows.length) || 1);
+    res['S-T patch z max'] = rocAuc(labels, stV2.rows.map((r) => Math.max(...r.map((v, p) => (v - mu[p]!) / sd[p]!))));
+  }
+  const distV = Array.from(rawV.distillation, (v) => -v);
+  res['distillation [kind]'] = rocAuc(labels, distV);
   for (const [k, v] of Object.entries(res)) console.log(`${k.padEnd(28)} ${v.toFixed(4)}`);
   // per anomaly type, for a few candidates
   const types = val.types ?? [];
@@ -270,8 +364,10 @@ async function main(): Promise<void> {
       residual: Array.from(rawV.residual, (v) => -v),
       'D(x)': Array.from(fv.dx, (v) => -v),
       'gauss-q mean': gqs.mean,
-      'distillation': distV,
-      'S vs T recon': stV,
+      distillation: distV,
+      'residual patch max': rmV.patchMax!,
+      'S-T patch max': stV2.max,
+      'residual patch z max': rmV.patchZ!,
     };
     for (const [name, sc] of Object.entries(cands)) {
       if (sc.length !== nv) continue;

@@ -33,6 +33,7 @@ const SCORING: ScoringJson = {
   discriminator: { mean: 0.3, std: 0.02, threshold: 0.7, policy: 'normal-quantile:0.95' },
   residual: { mean: -0.2, std: 0.01, threshold: 0.8, policy: 'val-f1' },
   input: { mean: 1.5, std: 0.1, threshold: 0.6, policy: 'val-f1' },
+  distillation: { mean: -0.01, std: 0.002, threshold: 0.7, policy: 'val-f1' },
   trainImages: 8,
   date: '2026-11-28T12:00:00.000Z',
 };

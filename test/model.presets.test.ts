@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { getPreset, PRESET_NAMES, ABLATIONS, FULL_MODEL, PresetError } from '../src/model/presets.js';
+import { getPreset, presetScore, PRESET_NAMES, SCORE_KINDS, ABLATIONS, FULL_MODEL, PresetError } from '../src/model/presets.js';
 import { applyOverrides, validatePreset } from '../src/model/presetSchema.js';
 import { countParameters, featureShapes } from '../src/model/summary.js';
 import { loadPreset } from '../src/cli/loadPreset.js';
@@ -125,4 +125,18 @@ test('squid info --json prints the reference counts', () => {
   const bad = spawnSync(process.execPath, [join(repoRoot, 'bin', 'squid.js'), 'info', '--preset', 'huge'], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /unknown preset "huge"/);
+});
+
+test('zhanglab-fast keeps the paper model, digitanatomy-fast the tiny one; each preset names a default score kind; score overrides are checked', () => {
+  assert.deepEqual(getPreset('zhanglab-fast').model, getPreset('zhanglab').model);
+  assert.deepEqual(getPreset('digitanatomy-fast').model, getPreset('tiny').model);
+  for (const name of PRESET_NAMES) assert.ok(SCORE_KINDS.includes(presetScore(getPreset(name))), name);
+  const base = getPreset('tiny');
+  assert.equal(applyOverrides(base, { score: 'residual' }).score, 'residual');
+  assert.throws(() => applyOverrides(base, { score: 'psychic' }, 'x.json'), (e: unknown) => e instanceof PresetError && /score: must be one of discriminator, residual, input, distillation/.test(e.message));
+  // a stored preset from before the field existed still validates and scores with the paper's kind
+  const old = getPreset('zhanglab');
+  delete old.score;
+  validatePreset(old);
+  assert.equal(presetScore(old), 'discriminator');
 });

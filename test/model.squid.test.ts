@@ -8,6 +8,7 @@ import { countParameters } from '../src/model/summary.js';
 import { ABLATIONS } from '../src/model/presets.js';
 import type { SquidModel } from '../src/model/types.js';
 import { microPreset, images, maxAbsDiff } from './modelHarness.js';
+import { scoreBatch } from '../src/score/scorer.js';
 
 before(async () => {
   await useBackend('auto', { quiet: true });
@@ -96,6 +97,34 @@ test('inference: two passes give identical reconstructions and logits (no masks)
   assert.ok(Math.abs(l1.dataSync()[2]! - single.dataSync()[0]!) < 1e-5);
   const cam = m.gradCam(x);
   assert.deepEqual(cam.shape, [3, 16, 16, 1]);
+  m.dispose();
+});
+
+test('score kinds: "input" is the discriminator logit of the image, "discriminator" of its reconstruction, "residual" -MSE, "distillation" -(per-image distillation term)', async () => {
+  const m = createSquid(microPreset(), { seed: 2 });
+  trainStep(m, images(2, 16, 5), new Rng(1), tf.train.adam(1e-3), tf.train.adam(1e-3));
+  const x = images(3, 16, 7);
+  const { raw } = await scoreBatch(m, x);
+  const recon = m.reconstruct(x);
+  const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) =>
+    Array.from(a).forEach((v, i) => assert.ok(Math.abs(v - (b[i] as number)) < 1e-5, `${what}[${i}]: ${v} vs ${b[i]}`));
+  close(raw.input, m.discriminatorLogits(x).dataSync(), 'input');
+  close(raw.discriminator, m.discriminatorLogits(recon).dataSync(), 'discriminator');
+  close(raw.residual, tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])).dataSync(), 'residual');
+  assert.ok(Array.from(raw.input).some((v, i) => Math.abs(v - (raw.discriminator[i] as number)) > 1e-6), 'input and reconstruction logits differ');
+  // each image's gap, scored alone, is its own distillation term; every gap is positive
+  for (let i = 0; i < 3; i++) {
+    const one = x.slice([i, 0, 0, 0], [1, 16, 16, 1]);
+    const alone = m.reconstructWithGap(one);
+    assert.ok(Math.abs(-(alone.gap.dataSync()[0] as number) - (raw.distillation[i] as number)) < 1e-5, `gap of image ${i}`);
+    assert.ok((raw.distillation[i] as number) < 0);
+    tf.dispose([one, alone.recon, alone.gap]);
+  }
+  // with the teacher switched off the kind is zero (no teacher, no gap)
+  const noT = createSquid({ ...microPreset(), model: { ...microPreset().model, ablation: { ...microPreset().model.ablation, distillation: false } } }, { seed: 2 });
+  const r2 = await scoreBatch(noT, x);
+  assert.ok(Array.from(r2.raw.distillation).every((v) => v === 0), String(r2.raw.distillation));
+  noT.dispose();
   m.dispose();
 });
 

@@ -11,6 +11,8 @@ import { parseScoresCsv, formatScoresCsv } from '../src/report/csv.js';
 import { evaluateScores } from '../src/report/evaluate.js';
 import { writeReport } from '../src/report/write.js';
 import type { ReportMetrics, ScoredRow } from '../src/report/types.js';
+import { learningCurveOf } from '../src/score/evaluateRun.js';
+import type { LogEntry } from '../src/io/runDir.js';
 import { rocAuc } from '../src/metrics/roc.js';
 import { saveGrayPng } from '../src/image/encode.js';
 import { InputError } from '../src/util/errors.js';
@@ -154,5 +156,39 @@ test('squid report (CLI): metrics.json AUC equals the pairwise AUC; oracle runs 
       run(process.execPath, [SQUID, 'report', '--scores', join(dir, 's.csv'), '--out', join(dir, 'X'), '--threshold', 'best']),
       (e: { code?: number; stderr?: string }) => e.code === 1 && /unknown threshold policy "best"/.test(e.stderr ?? ''),
     );
+  });
+});
+
+test('learning curves: per-epoch validation AUC and losses from a run log, drawn in the report and as learning-curve.svg', async () => {
+  const log: LogEntry[] = [0, 1, 2].map((e) => ({
+    epoch: e,
+    iterations: 10 * (e + 1),
+    losses: { discriminator: 0.01 / (e + 1), reconstruction: 0.3 - 0.1 * e },
+    ...(e === 1 ? {} : { valAuc: { discriminator: 0.5 + 0.1 * e, residual: 0.4, input: 0.6 + 0.1 * e } }),
+    lr: { generator: 1e-4, discriminator: 1e-4 },
+    seconds: 60,
+    elapsedSeconds: 70 * (e + 1),
+  }));
+  const c = learningCurveOf(log);
+  assert.ok(c);
+  assert.deepEqual(c.epochs, [1, 2, 3]);
+  assert.deepEqual(c.valAuc.input, [0.6, null, 0.8]);
+  assert.deepEqual(c.losses.reconstruction?.map((v) => Number(v?.toFixed(3))), [0.3, 0.2, 0.1]);
+  assert.deepEqual(c.minutes?.map((v) => Number(v?.toFixed(3))), [1.167, 2.333, 3.5]);
+  assert.equal(learningCurveOf([]), undefined);
+  await withDir(async (dir) => {
+    const rows: ScoredRow[] = Array.from({ length: 8 }, (_, i) => ({ path: `x${i}.png`, label: (i % 2) as 0 | 1, score: i }));
+    const { files } = await writeReport({ out: join(dir, 'R'), rows, threshold: 'fixed:3', bootstrap: { n: 10 }, thumbnails: false, learningCurve: c });
+    assert.ok(files.learningCurveSvg);
+    const svg = await readFile(files.learningCurveSvg, 'utf8');
+    assert.match(svg, /validation AUC per epoch/);
+    // the input series has a gap at epoch 2: two points, one line through them
+    assert.equal((svg.match(/<polyline/g) ?? []).length, 3);
+    const html = await readFile(files.reportHtml, 'utf8');
+    assert.match(html, /Training curves/);
+    assert.match(html, /training losses per epoch/);
+    const none = await writeReport({ out: join(dir, 'R2'), rows, threshold: 'fixed:3', bootstrap: { n: 10 }, thumbnails: false });
+    assert.equal(none.files.learningCurveSvg, undefined);
+    assert.doesNotMatch(await readFile(none.files.reportHtml, 'utf8'), /Training curves/);
   });
 });

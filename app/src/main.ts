@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { inferImage } from '../../src/export/infer.js';
 import { loadExport, type LoadedExport } from '../../src/export/loadExport.js';
 import { createSquid } from '../../src/model/squid.js';
+import { SCORE_KIND_LABELS } from '../../src/model/presets.js';
 import { initBackend } from './backend.js';
 import { toCsv, type CsvValue } from './csv.js';
 import { decodeImageFile } from './decode.js';
@@ -85,7 +86,7 @@ async function openModel(files: File[]): Promise<void> {
     setStatus(
       modelStatus,
       `Model ready: preset ${i.preset.name}, input ${i.inputSize}×${i.inputSize}, trained on ${i.training.data} ` +
-        `(${i.training.date.slice(0, 10)}), score: ${i.primaryScore}, ${th}.`,
+        `(${i.training.date.slice(0, 10)}), score: ${i.primaryScore} (${SCORE_KIND_LABELS[i.primaryScore]}), ${th}.`,
       'ready',
     );
     modelStatus.dataset.preset = i.preset.name;

@@ -37,6 +37,7 @@ export interface RunConfig {
 }
 
 import { SCORE_KINDS, type ScoreKind } from '../score/scorer.js';
+import type { ClassSpread } from '../score/statistics.js';
 export { SCORE_KINDS, type ScoreKind };
 
 export interface LogEntry {
@@ -47,6 +48,8 @@ export interface LogEntry {
   losses: Record<string, number>;
   /** Validation AUC per score kind (absent without --val). */
   valAuc?: Partial<Record<ScoreKind, number>>;
+  /** Mean and standard deviation of each raw score over the normal and the abnormal validation images. */
+  valSpread?: Partial<Record<ScoreKind, ClassSpread>>;
   lr: { generator: number; discriminator: number };
   seconds: number;
   /** Wall seconds since the run started (summed over resumed processes), validation included. */

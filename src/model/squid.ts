@@ -54,6 +54,8 @@ interface Generated {
   teacherRecon?: tf.Tensor4D;
   /** sum over levels of MSE(student level, teacher level) */
   distillation?: tf.Scalar;
+  /** the same per image, [B] (inference with the teacher only) */
+  gap?: tf.Tensor1D;
   /** [B*N, d] */
   queries?: tf.Tensor2D;
 }
@@ -91,6 +93,8 @@ class Squid implements SquidModel {
     const teacher = withTeacher ? this.m.teacher : undefined;
     let t = teacher ? (sg ? stopGradient(bottleneck) : bottleneck) : undefined;
     const dist: tf.Scalar[] = [];
+    const gaps: tf.Tensor1D[] = [];
+    const B = x.shape[0];
     const L = this.m.student.levels;
     for (let i = 0; i < L; i++) {
       const skip = skips[L - 1 - i] as Skip;
@@ -106,14 +110,16 @@ class Squid implements SquidModel {
       s = this.m.student.level(i, s, skip, bn, rng);
       if (teacher && t) {
         t = teacher.level(i, t, sg && skip instanceof tf.Tensor ? stopGradient(skip) : skip, teacherBn, undefined);
-        dist.push(mse(s, t));
+        if (rng) dist.push(mse(s, t));
+        else gaps.push(tf.mean(tf.reshape(tf.squaredDifference(s, t), [B, -1]), 1) as tf.Tensor1D); // per patch rows are image-major
       }
     }
     const out: Generated = { recon: this.m.student.output(s, !rng) };
-    if (teacher && t) {
+    if (teacher && t && rng) {
       out.teacherRecon = teacher.output(t);
       out.distillation = tf.addN(dist);
     }
+    if (gaps.length > 0) out.gap = tf.addN(gaps) as tf.Tensor1D;
     if (inp) out.queries = inp.queries;
     return out;
   }
@@ -168,6 +174,14 @@ class Squid implements SquidModel {
 
   reconstruct(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => this.generate(x, undefined, false).recon);
+  }
+
+  reconstructWithGap(x: tf.Tensor4D): { recon: tf.Tensor4D; gap: tf.Tensor1D } {
+    return tf.tidy(() => {
+      if (!this.m.teacher) return { recon: this.generate(x, undefined, false).recon, gap: tf.zeros([x.shape[0]]) as tf.Tensor1D };
+      const g = this.generate(x, undefined, true);
+      return { recon: g.recon, gap: g.gap as tf.Tensor1D };
+    });
   }
 
   discriminatorLogits(x: tf.Tensor4D, bn: DiscriminatorBnMode = 'per-image'): tf.Tensor1D {

@@ -82,6 +82,15 @@ export interface SquidModel {
   /** Student reconstruction in inference mode (BN running stats, no masks). [N,S,S,1] */
   reconstruct(x: tf.Tensor4D): tf.Tensor4D;
 
+  /**
+   * reconstruct(x) and, per image, the teacher-student gap: the sum over
+   * decoder levels of the mean squared difference between the student's
+   * (memory-bound) and the teacher's (memory-free) level outputs, the
+   * distillation term of one image. recon [N,S,S,1], gap [N] (zeros without
+   * a teacher).
+   */
+  reconstructWithGap(x: tf.Tensor4D): { recon: tf.Tensor4D; gap: tf.Tensor1D };
+
   /** Discriminator logits, one per image. [N] */
   discriminatorLogits(x: tf.Tensor4D, bn?: DiscriminatorBnMode): tf.Tensor1D;
 

@@ -16,6 +16,8 @@ export interface HtmlInputs {
   highestNormals: ThumbnailEntry[];
   lowestAbnormals: ThumbnailEntry[];
   generatedAt: string;
+  /** Inline SVG markup of the training curves, when the run's log was given. */
+  learningCurveSvg?: string;
 }
 
 const f4 = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : String(v));
@@ -100,6 +102,7 @@ ${m.per_type_auc ? `<h2>Per anomaly type</h2>${typeTable(m.per_type_auc)}` : ''}
 ${extra}
 <h2>ROC curve</h2>
 ${h.rocSvg}
+${h.learningCurveSvg ? `<h2>Training curves (the run's log.jsonl)</h2>\n${h.learningCurveSvg}` : ''}
 <h2>Highest-scoring normal images</h2>
 ${thumbs(h.highestNormals)}
 <h2>Lowest-scoring abnormal images</h2>

@@ -48,3 +48,70 @@ export function rocSvg(series: readonly RocSeries[], title = 'ROC curve'): strin
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
+
+export interface LineSeries {
+  name: string;
+  /** y per x; null = no value there (a gap). */
+  y: (number | null)[];
+}
+
+export interface LineChartOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  /** Fixed y range (default: the data's). */
+  yRange?: [number, number];
+  /** Logarithmic y axis (values <= 0 are left out). */
+  logY?: boolean;
+}
+
+/** Lines over shared x values (e.g. per epoch), with a legend. */
+export function lineChartSvg(x: readonly number[], series: readonly LineSeries[], o: LineChartOptions): string {
+  const W = 520;
+  const H = 320;
+  const m = { l: 64, r: 150, t: 32, b: 44 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const tr = (v: number): number => (o.logY ? Math.log10(v) : v);
+  const ys = series.flatMap((s) => s.y.filter((v): v is number => v !== null && Number.isFinite(v) && (!o.logY || v > 0)).map(tr));
+  let [lo, hi] = o.yRange ? [tr(o.yRange[0]), tr(o.yRange[1])] : [Math.min(...ys), Math.max(...ys)];
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
+  if (hi - lo < 1e-12) [lo, hi] = [lo - 0.5, hi + 0.5];
+  const [x0, x1] = x.length > 1 ? [Math.min(...x), Math.max(...x)] : [(x[0] ?? 0) - 1, (x[0] ?? 0) + 1];
+  const X = (v: number): string => (m.l + ((v - x0) / (x1 - x0)) * pw).toFixed(2);
+  const Y = (v: number): string => (m.t + (1 - (tr(v) - lo) / (hi - lo)) * ph).toFixed(2);
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${m.l + pw / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(o.title)}</text>`);
+  for (let i = 0; i <= 4; i++) {
+    const t = lo + ((hi - lo) * i) / 4;
+    const v = o.logY ? 10 ** t : t;
+    parts.push(`<line x1="${m.l}" y1="${Y(v)}" x2="${m.l + pw}" y2="${Y(v)}" stroke="#eee"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${Number(Y(v)) + 4}" text-anchor="end">${escapeXml(o.logY ? v.toExponential(0) : v.toFixed(2))}</text>`);
+  }
+  const xTicks = Math.min(5, Math.max(1, x.length - 1));
+  for (let i = 0; i <= xTicks; i++) {
+    const v = x0 + ((x1 - x0) * i) / xTicks;
+    parts.push(`<text x="${X(v)}" y="${m.t + ph + 16}" text-anchor="middle">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`);
+  }
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  parts.push(`<text x="${m.l + pw / 2}" y="${H - 8}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
+  parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`);
+  series.forEach((s, k) => {
+    const color = COLORS[k % COLORS.length] as string;
+    const pts = s.y
+      .map((v, i) => (v !== null && Number.isFinite(v) && (!o.logY || v > 0) ? `${X(x[i] as number)},${Y(v)}` : null))
+      .filter((p): p is string => p !== null);
+    if (pts.length > 1) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    for (const p of pts) {
+      const [cx, cy] = p.split(',');
+      parts.push(`<circle cx="${cx}" cy="${cy}" r="2.5" fill="${color}"/>`);
+    }
+    const ly = m.t + 10 + 16 * k;
+    parts.push(`<line x1="${m.l + pw + 10}" y1="${ly}" x2="${m.l + pw + 28}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<text x="${m.l + pw + 32}" y="${ly + 4}">${escapeXml(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

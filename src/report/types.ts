@@ -52,6 +52,8 @@ export interface ReportOptions {
   thumbnailSize?: number;
   /** Add the oracle figures (best accuracy on the evaluated labels, labelled oracle) beside the policy's. Default true. */
   includeOracle?: boolean;
+  /** Training curves (e.g. from a run's log.jsonl), drawn in the page and written as learning-curve.svg. */
+  learningCurve?: LearningCurve;
   /** Free-form facts recorded under "meta" in metrics.json and listed in the page (model, checkpoint, backend...). */
   meta?: Record<string, string | number | boolean>;
 }
@@ -101,5 +103,17 @@ export interface ReportMetrics {
 
 export interface ReportResult {
   metrics: ReportMetrics;
-  files: { metricsJson: string; rocSvg: string; reportHtml: string };
+  files: { metricsJson: string; rocSvg: string; reportHtml: string; learningCurveSvg?: string };
+}
+
+/** Per-epoch training values: validation AUC per score kind and the losses (null where an epoch has none). */
+export interface LearningCurve {
+  /** 1-based epoch numbers (a partial last epoch included). */
+  epochs: number[];
+  /** Wall minutes since the run started at the end of each epoch, when recorded. */
+  minutes?: (number | null)[];
+  valAuc: Record<string, (number | null)[]>;
+  losses: Record<string, (number | null)[]>;
+  /** The score kind that picked the best model. */
+  selectedBy?: string;
 }

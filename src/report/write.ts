@@ -6,8 +6,23 @@ import { encodeGrayPng, pngDataUri } from '../image/encode.js';
 import { rocCurve } from '../metrics/roc.js';
 import { evaluateScores } from './evaluate.js';
 import { reportHtml, type ThumbnailEntry } from './html.js';
-import { rocSvg, type RocSeries } from './svg.js';
-import type { ReportOptions, ReportResult, ScoredRow, ThumbnailProvider } from './types.js';
+import { lineChartSvg, rocSvg, type RocSeries } from './svg.js';
+import type { LearningCurve, ReportOptions, ReportResult, ScoredRow, ThumbnailProvider } from './types.js';
+
+/** Two charts: validation AUC per score kind, and the losses, against epoch. */
+export function learningCurveSvgs(c: LearningCurve): { auc: string; losses: string } {
+  const auc = lineChartSvg(
+    c.epochs,
+    Object.entries(c.valAuc).map(([name, y]) => ({ name: name === c.selectedBy ? `${name} (selects)` : name, y })),
+    { title: 'validation AUC per epoch', xLabel: 'epoch', yLabel: 'AUC', yRange: [0, 1] },
+  );
+  const loss = lineChartSvg(
+    c.epochs,
+    Object.entries(c.losses).map(([name, y]) => ({ name, y })),
+    { title: 'training losses per epoch (weighted, mean)', xLabel: 'epoch', yLabel: 'loss', logY: true },
+  );
+  return { auc, losses: loss };
+}
 
 /** The default thumbnail provider: the image file itself (size x size, squashed), none when it does not exist or cannot be read. */
 export function fileThumbnails(size = 128): ThumbnailProvider {
@@ -47,6 +62,7 @@ export async function writeReport(opts: ReportOptions): Promise<ReportResult> {
     series.push({ name, curve: rocCurve(rows.map((r) => r.label), rows.map((r) => r.score)), auc: metrics.extra_scores?.[name]?.auc ?? NaN });
   }
   const svg = rocSvg(series);
+  const curves = opts.learningCurve ? learningCurveSvgs(opts.learningCurve) : undefined;
   const k = opts.thumbnailCount ?? 8;
   const provider = opts.thumbnails === undefined ? fileThumbnails(opts.thumbnailSize ?? 128) : opts.thumbnails;
   const highestNormals = opts.rows.filter((r) => r.label === 0).sort((a, b) => b.score - a.score).slice(0, k);
@@ -58,8 +74,13 @@ export async function writeReport(opts: ReportOptions): Promise<ReportResult> {
     highestNormals: await entries(highestNormals, provider),
     lowestAbnormals: await entries(lowestAbnormals, provider),
     generatedAt: new Date().toISOString(),
+    ...(curves ? { learningCurveSvg: `${curves.auc}${curves.losses}` } : {}),
   });
-  const files = { metricsJson: join(opts.out, 'metrics.json'), rocSvg: join(opts.out, 'roc.svg'), reportHtml: join(opts.out, 'report.html') };
+  const files: ReportResult['files'] = { metricsJson: join(opts.out, 'metrics.json'), rocSvg: join(opts.out, 'roc.svg'), reportHtml: join(opts.out, 'report.html') };
+  if (curves) {
+    files.learningCurveSvg = join(opts.out, 'learning-curve.svg');
+    await writeFile(files.learningCurveSvg, curves.auc);
+  }
   await writeFile(files.metricsJson, JSON.stringify(metrics, null, 2) + '\n');
   await writeFile(files.rocSvg, svg);
   await writeFile(files.reportHtml, html);

@@ -6,12 +6,13 @@
 import { loadDetector } from '../api.js';
 import { encodeGrayPng } from '../image/encode.js';
 import { writeReport } from '../report/write.js';
-import type { ReportResult, ScoredRow, Thumbnail } from '../report/types.js';
+import type { LearningCurve, ReportResult, ScoredRow, Thumbnail } from '../report/types.js';
 import { parseThresholdPolicy, type ThresholdPolicy } from '../metrics/threshold.js';
 import { SquidError } from '../util/errors.js';
-import { readRunConfig, readLog, runPaths } from '../io/runDir.js';
+import { readRunConfig, readLog, runPaths, type LogEntry } from '../io/runDir.js';
 import { loadLabelledSet } from './labelledSet.js';
 import { anomalyScores, SCORE_KINDS, type ScoreKind } from './scorer.js';
+import { SCORE_KIND_LABELS } from '../model/presets.js';
 
 export interface EvalOptions {
   run: string;
@@ -96,6 +97,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult> {
       'iterations trained': last?.iterations ?? 0,
       'epochs logged': log.length,
       threshold: thresholdNote,
+      score: `${primary}: ${SCORE_KIND_LABELS[primary]}`,
       'score statistics': `${stats.mean.toPrecision(5)} +- ${stats.std.toPrecision(3)} over training images`,
     };
     if (opts.backend) meta.backend = opts.backend;
@@ -109,10 +111,26 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult> {
       scoreName: primary,
       extraScores: Object.fromEntries(others.map((k) => [k, rows[k]])),
       title: `squid evaluation: ${opts.data}`,
+      learningCurve: learningCurveOf(log),
       thumbnails,
       meta,
     });
   } finally {
     detector.dispose();
   }
+}
+
+/** Per-epoch validation AUC and losses of a run's log (empty series left out). */
+export function learningCurveOf(log: readonly LogEntry[], selected?: string): LearningCurve | undefined {
+  if (log.length === 0) return undefined;
+  const epochs = log.map((e) => e.epoch + 1);
+  const valAuc: Record<string, (number | null)[]> = {};
+  for (const k of SCORE_KINDS) {
+    const y = log.map((e) => e.valAuc?.[k] ?? null);
+    if (y.some((v) => v !== null)) valAuc[k] = y;
+  }
+  const lossNames = [...new Set(log.flatMap((e) => Object.keys(e.losses)))];
+  const losses = Object.fromEntries(lossNames.map((k) => [k, log.map((e) => e.losses[k] ?? null)]));
+  const minutes = log.map((e) => (e.elapsedSeconds !== undefined ? e.elapsedSeconds / 60 : null));
+  return { epochs, valAuc, losses, ...(minutes.some((v) => v !== null) ? { minutes } : {}), ...(selected ? { selectedBy: selected } : {}) };
 }

@@ -5,7 +5,10 @@
  *   residual: -MSE(x, reconstruction) per image;
  *   input: D(x), the discriminator's logit of the input image itself (the
  *     critic that learned normal images against reconstructions of them,
- *     asked about the image; docs/detection.md has the measurements).
+ *     asked about the image);
+ *   distillation: -(teacher-student gap): the image's distillation term,
+ *     how far the memory-bound student strays from the memory-free teacher.
+ * docs/detection.md has the measurements behind each preset's default.
  * The anomaly score is 1 - sigmoid((raw - mean) / std), with mean and std
  * over training images: higher = more anomalous, in (0, 1).
  * Browser-safe.
@@ -39,13 +42,15 @@ export async function scoreBatch(
   x: tf.Tensor4D,
   opts: { keepReconstruction?: boolean; bn?: DiscriminatorBnMode } = {},
 ): Promise<BatchScores> {
-  const recon = model.reconstruct(x);
+  const { recon, gap } = model.reconstructWithGap(x);
   const bn = opts.bn ?? 'per-image';
   const values: Record<ScoreKind, tf.Tensor1D> = tf.tidy(() => ({
     discriminator: model.discriminatorLogits(recon, bn),
     residual: tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])) as tf.Tensor1D,
     input: model.discriminatorLogits(x, bn),
+    distillation: tf.neg(gap),
   }));
+  gap.dispose();
   const raw = {} as RawScores;
   for (const k of SCORE_KINDS) raw[k] = (await values[k].data()) as Float32Array;
   tf.dispose(Object.values(values));

@@ -35,9 +35,30 @@ export function aucOfRaw(raw: RawScores, labels: readonly number[]): Record<Scor
   return out;
 }
 
-export async function validationAuc(model: SquidModel, val: LabelledPixels): Promise<Record<ScoreKind, number>> {
+/** Mean and standard deviation of a raw score over the normal and the abnormal validation images. */
+export interface ClassSpread {
+  normal: { mean: number; std: number };
+  abnormal: { mean: number; std: number };
+}
+
+export interface ValidationResult {
+  auc: Record<ScoreKind, number>;
+  /** How each raw score spreads per class (e.g. the discriminator's logits over training). */
+  spread: Record<ScoreKind, ClassSpread>;
+}
+
+export async function validate(model: SquidModel, val: LabelledPixels): Promise<ValidationResult> {
   const raw = await scoreImages(model, val.x, val.size);
-  return aucOfRaw(raw, val.labels);
+  const spread = {} as Record<ScoreKind, ClassSpread>;
+  const round = (v: number) => Number(v.toPrecision(5));
+  for (const k of SCORE_KINDS) {
+    const of = (label: number) => {
+      const s = meanStd(raw[k].filter((_, i) => val.labels[i] === label));
+      return { mean: round(s.mean), std: round(s.std) };
+    };
+    spread[k] = { normal: of(0), abnormal: of(1) };
+  }
+  return { auc: aucOfRaw(raw, val.labels), spread };
 }
 
 /**

@@ -36,7 +36,7 @@ import {
 } from '../io/runDir.js';
 import { disposeState, type TensorState } from '../io/modelState.js';
 import { SCORE_KINDS, type ScoreKind } from '../score/scorer.js';
-import { computeScoring, validationAuc, type LabelledPixels } from '../score/statistics.js';
+import { computeScoring, validate, type ClassSpread, type LabelledPixels } from '../score/statistics.js';
 
 export type ModelFactory = (preset: Preset, opts: { seed: number }) => SquidModel;
 
@@ -255,6 +255,9 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
       progress.startEpoch(epoch, t.epochs, inEpoch, perEpoch);
       let stopNow = false;
       while (inEpoch < perEpoch) {
+        // one macrotask turn per iteration: a pending SIGINT/SIGTERM handler runs
+        // here (the GAN step itself is synchronous), so a stop takes one iteration
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (opts.maxIters !== undefined && iteration >= opts.maxIters) {
           stopNow = true;
           break;
@@ -287,9 +290,10 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
       const means: Record<string, number> = {};
       for (const k of LOSS_KEYS) if (counts[k]) means[k] = (sums[k] as number) / (counts[k] as number);
       let valAuc: Partial<Record<ScoreKind, number>> | undefined;
+      let valSpread: Partial<Record<ScoreKind, ClassSpread>> | undefined;
       const valNow = partial || stopNow || epoch + 1 >= t.epochs || (epoch + 1) % Math.max(1, opts.valEvery ?? 1) === 0;
       if (opts.val && inEpoch > 0 && valNow) {
-        valAuc = await validationAuc(model, opts.val);
+        ({ auc: valAuc, spread: valSpread } = await validate(model, opts.val));
         const sel = valAuc[selectBy];
         if (sel !== undefined && (bestValAuc === null || sel > bestValAuc)) {
           bestValAuc = sel;
@@ -316,7 +320,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
           epoch,
           iterations: iteration,
           losses: means,
-          ...(valAuc ? { valAuc } : {}),
+          ...(valAuc ? { valAuc, valSpread } : {}),
           lr: { generator: lrG, discriminator: t.discriminatorLr },
           seconds: Math.round(epochSeconds * 1000) / 1000,
           elapsedSeconds: Math.round(elapsed() * 10) / 10,

@@ -10,6 +10,7 @@ import { hintWorkload } from '../../backend/hints.js';
 import { addBackendOption } from '../options.js';
 import { evaluateRun, type EvalOptions } from '../../score/evaluateRun.js';
 import { SCORE_KINDS, type ScoreKind } from '../../score/scorer.js';
+import { SCORE_KIND_LABELS } from '../../model/presets.js';
 
 interface EvalCliOptions {
   run: string;
@@ -41,10 +42,12 @@ export function register(program: Command): void {
     const opts: EvalOptions = { run: o.run, data: o.data, out: o.out, threshold: o.threshold, score: o.score, val: o.val, backend: info.name };
     const r = await evaluateRun(opts);
     const m = r.metrics;
+    const kind = m.score_name;
     const lines = [
       `${m.counts.total} images (${m.counts.normal} normal, ${m.counts.abnormal} abnormal)`,
-      `AUC ${o.score}: ${m.auc.toFixed(4)} [${m.auc_ci.low.toFixed(3)}, ${m.auc_ci.high.toFixed(3)}]`,
-      ...Object.entries(m.per_type_auc ?? {}).map(([t, v]) => `  ${o.score} AUC ${t}: ${v.auc.toFixed(4)} (n=${v.n})`),
+      `score: ${kind}, ${SCORE_KIND_LABELS[kind as ScoreKind] ?? kind}`,
+      `AUC ${kind}: ${m.auc.toFixed(4)} [${m.auc_ci.low.toFixed(3)}, ${m.auc_ci.high.toFixed(3)}]`,
+      ...Object.entries(m.per_type_auc ?? {}).map(([t, v]) => `  ${kind} AUC ${t}: ${v.auc.toFixed(4)} (n=${v.n})`),
       ...Object.entries(m.extra_scores ?? {}).flatMap(([k, v]) => [
         `AUC ${k}: ${v.auc.toFixed(4)} [${v.auc_ci.low.toFixed(3)}, ${v.auc_ci.high.toFixed(3)}]`,
         ...Object.entries(v.per_type_auc ?? {}).map(([t, x]) => `  ${k} AUC ${t}: ${x.auc.toFixed(4)} (n=${x.n})`),
