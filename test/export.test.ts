@@ -38,9 +38,9 @@ const SCORING: ScoringJson = {
   date: '2026-11-28T12:00:00.000Z',
 };
 
-/** A run folder holding a seeded (untrained) tiny model. */
+/** A run folder holding a seeded (untrained) tiny model scored by the discriminator. */
 async function makeRun(dir: string): Promise<Record<string, tf.Tensor>> {
-  const preset = getPreset('tiny');
+  const preset = { ...getPreset('tiny'), score: 'discriminator' as const };
   const model = createSquid(preset, { seed: 9 });
   const state = model.getState();
   model.dispose();
@@ -60,6 +60,7 @@ test('export writes squid.json and the weights; the loader restores the model ex
 
   const onDisk = parseSquidJson(JSON.parse(readFileSync(join(out, 'squid.json'), 'utf8')));
   assert.equal(onDisk.preset.name, 'tiny');
+  assert.equal(onDisk.primaryScore, 'discriminator', "the preset's score kind is the export's primary score");
   assert.equal(onDisk.inputSize, 48);
   assert.deepEqual(onDisk.threshold, { value: 0.7, policy: 'normal-quantile:0.95', score: 'discriminator' });
   assert.equal(onDisk.normalization.discriminator?.mean, 0.3);

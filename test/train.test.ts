@@ -25,7 +25,7 @@ import { decodeState, disposeState, encodeState } from '../src/io/modelState.js'
 import { createDigitAnatomy, writeDigitAnatomy } from '../src/digitanatomy/index.js';
 import { ArraySource, type BatchSource } from '../src/train/sources.js';
 import { NonFiniteLossError } from '../src/train/trainer.js';
-import { scoreImages } from '../src/score/scorer.js';
+import { scoreImages, SCORE_KINDS } from '../src/score/scorer.js';
 import { Rng } from '../src/util/rng.js';
 import { SquidError } from '../src/util/errors.js';
 
@@ -116,14 +116,14 @@ test('the memory queues hold training features after training', { skip }, async 
   }
 });
 
-test('run folder: config, checkpoint, best model and score statistics of both kinds', { skip }, async () => {
+test('run folder: config, checkpoint, best model and score statistics of every kind', { skip }, async () => {
   const config = await readRunConfig(learnRun);
   assert.equal(config.preset.name, 'tiny');
   assert.equal(config.seed, LEARN_SEED);
   assert.equal(config.data, 'digitanatomy');
   const scoring = await readScoring(learnRun);
   assert.equal(scoring.trainImages, 24);
-  for (const k of ['discriminator', 'residual'] as const) {
+  for (const k of SCORE_KINDS) {
     assert.ok(scoring[k].std > 0 && Number.isFinite(scoring[k].mean));
     assert.equal(scoring[k].policy, 'normal-quantile:0.95');
     assert.ok(scoring[k].threshold > 0 && scoring[k].threshold < 1);
@@ -175,8 +175,11 @@ test('squid eval writes an AUC for each score kind and per anomaly type; squid s
     extra_scores: Record<string, { auc: number }>;
     per_type_auc: Record<string, { auc: number; n: number }>;
   };
-  assert.equal(metrics.score_name, 'discriminator');
-  for (const auc of [metrics.auc, metrics.extra_scores.residual?.auc]) assert.ok(typeof auc === 'number' && auc >= 0 && auc <= 1);
+  assert.equal(metrics.score_name, 'input', "the preset's score kind is the primary one");
+  assert.match(r.stdout, /score: input, the discriminator's logit of the input image/);
+  assert.deepEqual(Object.keys(metrics.extra_scores).sort(), ['discriminator', 'distillation', 'residual']);
+  for (const auc of [metrics.auc, ...Object.values(metrics.extra_scores).map((e) => e.auc)]) assert.ok(typeof auc === 'number' && auc >= 0 && auc <= 1);
+  assert.ok(existsSync(path.join(out, 'learning-curve.svg')), 'the training curves are drawn');
   assert.deepEqual(Object.keys(metrics.per_type_auc).sort(), ['flipped', 'misordered', 'missing', 'zero']);
   assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /reconstruction/);
 
@@ -237,6 +240,35 @@ test('--resume after an interrupted run gives the same result as an uninterrupte
   const cli = squid(['train', '--out', parts, '--resume', '--preset', 'digitanatomy']);
   assert.equal(cli.status, 1);
   assert.match(cli.stderr, /made with preset "tiny" and a different model/);
+});
+
+test('--max-minutes stops on wall time, validates, scores and logs the elapsed time; resume counts the time already spent', { skip }, async () => {
+  const p = tinyPreset(2, 400, 50); // far more iterations than 3 seconds allow
+  const out = path.join(root, 'minutes');
+  const val = (await createDigitAnatomy({ size: 48, split: 'test' })).normalBatch(4, new Rng(5));
+  const labels = [0, 0, 1, 1]; // labels only need both classes: this checks the flow, not the AUC
+  const r = await train({ data: 'digitanatomy', preset: p, out, seed: 2, statsImages: 4, maxMinutes: 0.05, val: { x: val, size: 48, labels } });
+  assert.equal(r.stoppedBy, 'max-minutes');
+  assert.ok(r.iterations >= 1 && r.iterations < 50 * 200, `${r.iterations} iterations`);
+  const log = await readLog(out);
+  const last = log.at(-1);
+  assert.ok(last?.partial, 'the stopped epoch is logged as partial');
+  assert.ok((last?.elapsedSeconds ?? 0) >= 3, `elapsed ${last?.elapsedSeconds}`);
+  assert.ok(last?.valAuc && last.valSpread, 'the stop validates');
+  assert.ok(existsSync(runPaths(out).best));
+  assert.equal(typeof (await readScoring(out)).distillation.mean, 'number');
+  const ck = await readCheckpoint(out);
+  assert.ok(ck && (ck.info.elapsedSeconds ?? 0) >= 3);
+  disposeState(ck.state);
+  // the budget is spent: a resumed run with the same budget trains no further
+  const again = await train({ out, resume: true, maxMinutes: 0.05, statsImages: 4 });
+  assert.equal(again.stoppedBy, 'max-minutes');
+  assert.equal(again.iterations, r.iterations);
+  // the CLI checks the value
+  const cli = squid(['train', '--data', 'digitanatomy', '--preset', 'tiny', '--out', path.join(root, 'x'), '--max-minutes', '-1']);
+  assert.equal(cli.status, 2);
+  assert.match(cli.stderr, /--max-minutes must be a number > 0; got "-1"/);
+  assert.doesNotMatch(cli.stderr, /at .*\.js:\d+/);
 });
 
 test('a NaN loss stops the run, names the loss, and keeps the last good checkpoint', { skip }, async () => {

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
 import { addBackendOption, parseIntOption, parsePositiveNumberOption } from '../options.js';
 import { loadPreset } from '../loadPreset.js';
+import { PRESET_NAMES } from '../../model/presets.js';
 import { train } from '../../api.js';
 import { readRunConfig, runPaths } from '../../io/runDir.js';
 import { SCORE_KINDS, type ScoreKind } from '../../score/scorer.js';
@@ -31,7 +32,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train SQUID on a folder of normal images (or "digitanatomy": freshly generated images); resumable')
     .option('--data <dir>', 'folder of normal training images, or "digitanatomy"')
-    .option('--preset <name>', 'zhanglab, chexpert, digitanatomy or tiny (default: the run\'s when resuming)')
+    .option('--preset <name>', `${PRESET_NAMES.join(', ')} (default: the run's when resuming)`)
     .option('--config <file>', 'JSON file of preset overrides')
     .requiredOption('--out <run>', 'run folder (config.json, log.jsonl, checkpoint/, best/, scoring.json)')
     .option(
