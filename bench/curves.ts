@@ -33,6 +33,6 @@ for (const arg of positionals) {
 }
 const xs = [...new Set(points.flatMap((p) => [...p.at.keys()]))].sort((a, b) => a - b);
 const series: LineSeries[] = points.map((p) => ({ name: p.name, y: xs.map((x) => p.at.get(x) ?? null) }));
-const svg = lineChartSvg(xs, series, { title: values.title ?? 'validation AUC against wall minutes', xLabel: 'minutes (2 cores)', yLabel: 'validation AUC', yRange: [0.3, 1] });
+const svg = lineChartSvg(xs, series, { title: values.title ?? 'validation AUC against wall minutes', xLabel: 'minutes (2 cores)', yLabel: 'validation AUC', yRange: [0.2, 1] });
 await writeFile(values.out, svg);
 process.stdout.write(`wrote ${values.out} (${series.length} lines)\n`);

@@ -91,7 +91,7 @@ test('the browser app scores DigitAnatomy images as squid score does, without ne
   await writeColourPng(resizedPath, 150, 120);
 
   const made = await makeTinyExport(work, images);
-  t.diagnostic(`model: ${made.how}; raw discriminator std over training images ${made.rawStd.toExponential(2)}`);
+  t.diagnostic(`model: ${made.how}; score ${made.kind}, raw std over training images ${made.rawStd.toExponential(2)}`);
   const exportFiles = readdirSync(made.exportDir).map((f) => join(made.exportDir, f));
 
   // The export through the loader the browser uses, in Node: same numbers as squid score.

@@ -22,7 +22,8 @@ export interface TinyExport {
   /** `squid score --backend cpu --json` of the given images, in order. */
   nodeScores: NodeScore[];
   threshold: number;
-  /** Standard deviation of the raw discriminator score over training images. */
+  /** The run's primary score kind, and the standard deviation of its raw value over training images. */
+  kind: string;
   rawStd: number;
   how: string;
 }
@@ -53,8 +54,9 @@ export async function makeTinyExport(work: string, images: string[]): Promise<Ti
     run,
     exportDir,
     nodeScores,
-    threshold: trained.scoring.discriminator.threshold,
-    rawStd: trained.scoring.discriminator.std,
+    threshold: trained.scoring[trained.selectBy].threshold,
+    kind: trained.selectBy,
+    rawStd: trained.scoring[trained.selectBy].std,
     how: `tiny trained 1 iteration at batch 2 in ${trainS.toFixed(0)} s (train API of squid train), statistics over 8 images`,
   };
 }

@@ -21,6 +21,8 @@ interface Result {
   height: number;
   score: number | null;
   abnormal: boolean | null;
+  /** The primary score kind's raw value. */
+  raw: number | null;
   discriminatorRaw: number | null;
   residualRaw: number | null;
   residualAnomaly: number | null;
@@ -123,7 +125,7 @@ function addRow(r: Result): HTMLCanvasElement[] {
   score.className = 'score';
   score.dataset.score = String(r.score);
   score.dataset.residual = String(r.residualAnomaly);
-  score.dataset.raw = String(r.discriminatorRaw);
+  score.dataset.raw = String(r.raw);
   score.dataset.residualRaw = String(r.residualRaw);
   score.dataset.ms = String(r.scoreMs);
   score.dataset.heatmapMs = String(r.heatmapMs);
@@ -158,6 +160,7 @@ async function scoreFile(file: File): Promise<void> {
     height: 0,
     score: null,
     abnormal: null,
+    raw: null,
     discriminatorRaw: null,
     residualRaw: null,
     residualAnomaly: null,
@@ -172,6 +175,7 @@ async function scoreFile(file: File): Promise<void> {
     const out = await inferImage(model.model, model.info, img.pixels);
     r.score = out.score;
     r.abnormal = out.abnormal;
+    r.raw = out.scores[model.info.primaryScore].raw;
     r.discriminatorRaw = out.scores.discriminator.raw;
     r.residualRaw = out.scores.residual.raw;
     r.residualAnomaly = out.scores.residual.anomaly;
@@ -237,6 +241,7 @@ function downloadCsv(): void {
     'threshold',
     'threshold_policy',
     'score_kind',
+    'score_raw',
     'discriminator_raw',
     'residual_raw',
     'residual_anomaly',
@@ -254,6 +259,7 @@ function downloadCsv(): void {
     i.threshold?.value ?? null,
     i.threshold?.policy ?? null,
     i.primaryScore,
+    r.raw,
     r.discriminatorRaw,
     r.residualRaw,
     r.residualAnomaly,

@@ -270,7 +270,7 @@ const ZHANGLAB_FAST_TRAIN: TrainConfig = { ...ZHANGLAB_TRAIN, epochs: 16, cosine
 /**
  * digitanatomy-fast: the tiny model (48 px; larger test images are resized
  * to it) trained with a 10x generator learning rate for 150 epochs of 320
- * fresh images (6,000 iterations, ~8 minutes on 2 cores), scored by the
+ * fresh images (6,000 iterations, ~10 minutes on 2 cores), scored by the
  * teacher-student gap, the one score kind that kept rising with training
  * (docs/detection.md).
  */

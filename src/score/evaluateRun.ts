@@ -3,6 +3,8 @@
  * with every score kind and writes the foundation's report with input and
  * reconstruction thumbnails.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { loadDetector } from '../api.js';
 import { encodeGrayPng } from '../image/encode.js';
 import { writeReport } from '../report/write.js';
@@ -111,12 +113,22 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult> {
       scoreName: primary,
       extraScores: Object.fromEntries(others.map((k) => [k, rows[k]])),
       title: `squid evaluation: ${opts.data}`,
-      learningCurve: learningCurveOf(log),
+      learningCurve: learningCurveOf(log, await selectedBy(opts.run)),
       thumbnails,
       meta,
     });
   } finally {
     detector.dispose();
+  }
+}
+
+/** The score kind whose validation AUC picked the run's best model (best/model.json's meta), if recorded. */
+async function selectedBy(run: string): Promise<string | undefined> {
+  try {
+    const json = JSON.parse(await readFile(path.join(runPaths(run).best, 'model.json'), 'utf8')) as { meta?: { selectBy?: unknown } };
+    return typeof json.meta?.selectBy === 'string' ? json.meta.selectBy : undefined;
+  } catch {
+    return undefined; // the curve is drawn without the mark
   }
 }
 

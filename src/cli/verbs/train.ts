@@ -96,7 +96,7 @@ export function register(program: Command): void {
         `run: ${r.run}`,
         `stopped by: ${r.stoppedBy}; ${r.iterations} iterations, ${r.epochs} epochs complete`,
         `backend: ${info.name}; ${r.secondsPerIteration.toFixed(3)} s per iteration`,
- r.bestValAuc !== null ? `best validation AUC (${r.selectBy}): ${r.bestValAuc.toFixed(4)} at epoch ${(r.bestEpoch ?? 0) + 1}` : '',
+        r.bestValAuc !== null ? `best validation AUC (${r.selectBy}): ${r.bestValAuc.toFixed(4)} at epoch ${(r.bestEpoch ?? 0) + 1}` : '',
         ...(r.scoring
           ? SCORE_KINDS.map((k) => {
               const s = r.scoring?.[k];
