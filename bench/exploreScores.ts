@@ -167,8 +167,6 @@ async function main(): Promise<void> {
   const ft = await features(m, trainPx, size);
   const fv = await features(m, val.x, size);
   const rawV = await scoreImages(model, val.x, size);
-  const rawT = await scoreImages(model, trainPx, size);
-  void rawT;
   const res: Record<string, number> = {};
   // higher value = more anomalous
   res['disc(recon) [ref]'] = rocAuc(labels, Array.from(rawV.discriminator, (v) => -v));
@@ -245,8 +243,8 @@ async function main(): Promise<void> {
   res['gauss-D(x) features'] = rocAuc(labels, Array.from({ length: nv }, (_, i) => mahalDiag(fv.dfeat, i * Dd, gd)));
   // residual maps: per-patch MSE (max over the P x P grid), and the largest k x k average-pooled error
   const P = preset.model.patchesPerSide;
-  const resMaps = async (px: Float32Array): Promise<Record<string, number[]>> => {
-    const out: Record<string, number[]> = { patchMax: [], pool4: [], pool8: [], patchZ: [] };
+  const resMaps = async (px: Float32Array): Promise<{ patchMax: number[]; pool4: number[]; pool8: number[]; patchRows: number[][] }> => {
+    const out = { patchMax: [] as number[], pool4: [] as number[], pool8: [] as number[], patchRows: [] as number[][] };
     const n = px.length / (size * size);
     for (let s0 = 0; s0 < n; s0 += 16) {
       const k = Math.min(16, n - s0);
@@ -261,28 +259,24 @@ async function main(): Promise<void> {
         };
       });
       const pa = r.patch.arraySync() as number[][];
-      out.patchMax!.push(...pa.map((row) => Math.max(...row)));
-      out.pool4!.push(...(r.pool4.arraySync() as number[]));
-      out.pool8!.push(...(r.pool8.arraySync() as number[]));
-      out.patchRows = [...((out.patchRows as unknown as number[][] | undefined) ?? []), ...pa] as unknown as number[];
+      out.patchMax.push(...pa.map((row) => Math.max(...row)));
+      out.pool4.push(...(r.pool4.arraySync() as number[]));
+      out.pool8.push(...(r.pool8.arraySync() as number[]));
+      out.patchRows.push(...pa);
       tf.dispose(Object.values(r));
     }
     return out;
   };
   const rmT = await resMaps(trainPx);
   const rmV = await resMaps(val.x);
-  res['residual patch max'] = rocAuc(labels, rmV.patchMax!);
-  res['residual pool 1/8 max'] = rocAuc(labels, rmV.pool4!);
-  res['residual pool 1/4 max'] = rocAuc(labels, rmV.pool8!);
-  {
-    // per-position z-scores of the patch error (mean and std over training images), max over positions
-    const tr = rmT.patchRows as unknown as number[][];
-    const vr = rmV.patchRows as unknown as number[][];
-    const mu = Array.from({ length: P * P }, (_, p) => tr.reduce((a, r) => a + r[p]!, 0) / tr.length);
-    const sd = mu.map((m0, p) => Math.sqrt(tr.reduce((a, r) => a + (r[p]! - m0) ** 2, 0) / tr.length) || 1);
-    res['residual patch z max'] = rocAuc(labels, vr.map((r) => Math.max(...r.map((v, p) => (v - mu[p]!) / sd[p]!))));
-    rmV.patchZ = vr.map((r) => Math.max(...r.map((v, p) => (v - mu[p]!) / sd[p]!)));
-  }
+  res['residual patch max'] = rocAuc(labels, rmV.patchMax);
+  res['residual pool 1/8 max'] = rocAuc(labels, rmV.pool4);
+  res['residual pool 1/4 max'] = rocAuc(labels, rmV.pool8);
+  // per-position z-scores of the patch error (mean and std over training images), max over positions
+  const mu = Array.from({ length: P * P }, (_, p) => rmT.patchRows.reduce((a, r) => a + r[p]!, 0) / rmT.patchRows.length);
+  const sd = mu.map((m0, p) => Math.sqrt(rmT.patchRows.reduce((a, r) => a + (r[p]! - m0) ** 2, 0) / rmT.patchRows.length) || 1);
+  const patchZ = rmV.patchRows.map((r) => Math.max(...r.map((v, p) => (v - mu[p]!) / sd[p]!)));
+  res['residual patch z max'] = rocAuc(labels, patchZ);
   // feature residual: in-painting queries of the image vs of its reconstruction, per position;
   // and the pixel residual of blurred images (avgPool 4x4 of both)
   {
@@ -365,9 +359,9 @@ async function main(): Promise<void> {
       'D(x)': Array.from(fv.dx, (v) => -v),
       'gauss-q mean': gqs.mean,
       distillation: distV,
-      'residual patch max': rmV.patchMax!,
+      'residual patch max': rmV.patchMax,
       'S-T patch max': stV2.max,
-      'residual patch z max': rmV.patchZ!,
+      'residual patch z max': patchZ,
     };
     for (const [name, sc] of Object.entries(cands)) {
       if (sc.length !== nv) continue;
