@@ -13,7 +13,7 @@ import { readCheckpoint, readModelDir, readRunConfig, runPaths } from '../src/io
 import { disposeState, type TensorState } from '../src/io/modelState.js';
 import { trainingSource, validationSet } from '../src/train/data.js';
 import { rocAuc } from '../src/metrics/roc.js';
-import { scoreImages } from '../src/score/scorer.js';
+import { rawOf, scoreImages, SCORE_KINDS, type ScoreKind } from '../src/score/scorer.js';
 
 const { values } = parseArgs({
   options: {
@@ -166,7 +166,8 @@ async function main(): Promise<void> {
   const nv = labels.length;
   const ft = await features(m, trainPx, size);
   const fv = await features(m, val.x, size);
-  const rawV = await scoreImages(model, val.x, size);
+  const all = await scoreImages(model, val.x, size);
+  const rawV = Object.fromEntries(SCORE_KINDS.map((k) => [k, rawOf(all, k)])) as Record<ScoreKind, Float32Array>;
   const res: Record<string, number> = {};
   // higher value = more anomalous
   res['disc(recon) [ref]'] = rocAuc(labels, Array.from(rawV.discriminator, (v) => -v));

@@ -11,7 +11,7 @@ export * from './model/index.js';
 export { loadPreset } from './cli/loadPreset.js';
 export { train, loadDetector, loadImageFor, SQUID_TS_VERSION, type TrainOptions } from './api.js';
 export { Detector, HEATMAP_KINDS, type DetectorOptions, type ImageScore, type HeatmapKind, type DetectorInput } from './score/detector.js';
-export { SCORE_KINDS, scoreBatch, scoreImages, anomalyScores, parseScoreKind, type ScoreKind, type RawScores } from './score/scorer.js';
+export { SCORE_KINDS, scoreBatch, scoreImages, rawOf, anomalyScores, parseScoreKind, type ScoreKind, type RawScores, type ScoreOptions } from './score/scorer.js';
 export { evaluateRun, type EvalOptions } from './score/evaluateRun.js';
 export { trainLoop, NonFiniteLossError, type TrainResult, type TrainLoopOptions } from './train/trainer.js';
 export { ArraySource, DigitAnatomySource, type BatchSource } from './train/sources.js';

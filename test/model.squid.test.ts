@@ -8,7 +8,7 @@ import { countParameters } from '../src/model/summary.js';
 import { ABLATIONS } from '../src/model/presets.js';
 import type { SquidModel } from '../src/model/types.js';
 import { microPreset, images, maxAbsDiff } from './modelHarness.js';
-import { scoreBatch } from '../src/score/scorer.js';
+import { rawOf, scoreBatch, SCORE_KINDS, type ScoreKind } from '../src/score/scorer.js';
 
 before(async () => {
   await useBackend('auto', { quiet: true });
@@ -104,7 +104,8 @@ test('score kinds: "input" is the discriminator logit of the image, "discriminat
   const m = createSquid(microPreset(), { seed: 2 });
   trainStep(m, images(2, 16, 5), new Rng(1), tf.train.adam(1e-3), tf.train.adam(1e-3));
   const x = images(3, 16, 7);
-  const { raw } = await scoreBatch(m, x);
+  const { raw: all } = await scoreBatch(m, x);
+  const raw = Object.fromEntries(SCORE_KINDS.map((k) => [k, rawOf(all, k)])) as Record<ScoreKind, Float32Array>;
   const recon = m.reconstruct(x);
   const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) =>
     Array.from(a).forEach((v, i) => assert.ok(Math.abs(v - (b[i] as number)) < 1e-5, `${what}[${i}]: ${v} vs ${b[i]}`));
@@ -122,8 +123,13 @@ test('score kinds: "input" is the discriminator logit of the image, "discriminat
   }
   // with the teacher switched off the kind is zero (no teacher, no gap)
   const noT = createSquid({ ...microPreset(), model: { ...microPreset().model, ablation: { ...microPreset().model.ablation, distillation: false } } }, { seed: 2 });
-  const r2 = await scoreBatch(noT, x);
-  assert.ok(Array.from(r2.raw.distillation).every((v) => v === 0), String(r2.raw.distillation));
+  const r2 = rawOf((await scoreBatch(noT, x)).raw, 'distillation');
+  assert.ok(Array.from(r2).every((v) => v === 0), String(r2));
+  // asked for fewer kinds, scoreBatch computes only those, with the same values
+  const some = (await scoreBatch(m, x, { kinds: ['residual', 'input'] })).raw;
+  assert.deepEqual(Object.keys(some).sort(), ['input', 'residual']);
+  assert.deepEqual(Array.from(rawOf(some, 'input')), Array.from(raw.input));
+  assert.deepEqual(Array.from(rawOf(some, 'residual')), Array.from(raw.residual));
   noT.dispose();
   m.dispose();
 });

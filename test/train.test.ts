@@ -25,7 +25,7 @@ import { decodeState, disposeState, encodeState } from '../src/io/modelState.js'
 import { createDigitAnatomy, writeDigitAnatomy } from '../src/digitanatomy/index.js';
 import { ArraySource, type BatchSource } from '../src/train/sources.js';
 import { NonFiniteLossError } from '../src/train/trainer.js';
-import { scoreImages, SCORE_KINDS } from '../src/score/scorer.js';
+import { rawOf, scoreImages, SCORE_KINDS } from '../src/score/scorer.js';
 import { Rng } from '../src/util/rng.js';
 import { SquidError } from '../src/util/errors.js';
 
@@ -54,7 +54,8 @@ function squid(args: string[]): { stdout: string; stderr: string; status: number
 
 async function heldOutMse(model: SquidModel, x: Float32Array, size: number): Promise<number> {
   const raw = await scoreImages(model, x, size, { batchSize: 8 });
-  return -raw.residual.reduce((a, b) => a + b, 0) / raw.residual.length;
+  const r = rawOf(raw, 'residual');
+  return -r.reduce((a, b) => a + b, 0) / r.length;
 }
 
 const LEARN_ITERS = 40;
@@ -149,13 +150,14 @@ test('checkpoint round trip: the model restored from checkpoint/ and from a re-e
   b.setState(decoded);
   const fromEncoded = await scoreImages(b, heldOut, 48);
   for (const k of SCORE_KINDS) {
-    assert.deepEqual(Array.from(fromCheckpoint[k]), Array.from(ref[k]), k);
-    assert.deepEqual(Array.from(fromEncoded[k]), Array.from(ref[k]), k);
+    assert.deepEqual(Array.from(rawOf(fromCheckpoint, k)), Array.from(rawOf(ref, k)), k);
+    assert.deepEqual(Array.from(rawOf(fromEncoded, k)), Array.from(rawOf(ref, k)), k);
   }
   // A single image scores the same alone as in a batch (per-image statistics in D), in every kind.
   for (const k of SCORE_KINDS) {
     const one = await detector.score(heldOut.subarray(0, 48 * 48), k);
-    assert.ok(Math.abs(one.raw - (ref[k][0] as number)) < 1e-4, `${k}: ${one.raw} alone vs ${ref[k][0]} in a batch`);
+    const inBatch = rawOf(ref, k)[0] as number;
+    assert.ok(Math.abs(one.raw - inBatch) < 1e-4, `${k}: ${one.raw} alone vs ${inBatch} in a batch`);
   }
   disposeState(ck.state);
   disposeState(decoded);

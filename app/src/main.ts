@@ -175,10 +175,10 @@ async function scoreFile(file: File): Promise<void> {
     const out = await inferImage(model.model, model.info, img.pixels);
     r.score = out.score;
     r.abnormal = out.abnormal;
-    r.raw = out.scores[model.info.primaryScore].raw;
-    r.discriminatorRaw = out.scores.discriminator.raw;
-    r.residualRaw = out.scores.residual.raw;
-    r.residualAnomaly = out.scores.residual.anomaly;
+    r.raw = out.scores[model.info.primaryScore]?.raw ?? null;
+    r.discriminatorRaw = out.scores.discriminator?.raw ?? null;
+    r.residualRaw = out.scores.residual?.raw ?? null;
+    r.residualAnomaly = out.scores.residual?.anomaly ?? null;
     r.scoreMs = out.scoreMs;
     r.heatmapMs = out.heatmapMs;
     r.input = out.input;

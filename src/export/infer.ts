@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SquidModel } from '../model/types.js';
-import { anomalyScores, scoreBatch } from '../score/scorer.js';
+import { anomalyScores, rawOf, scoreBatch } from '../score/scorer.js';
 import { SCORE_KINDS, type ScoreKind, type SquidJson } from './squidJson.js';
 
 export interface KindScore {
@@ -16,7 +16,8 @@ export interface KindScore {
 }
 
 export interface ImageInference {
-  scores: Record<ScoreKind, KindScore>;
+  /** Every kind but "distillation", which is computed only when it is the primary score (it runs the teacher decoder). */
+  scores: Partial<Record<ScoreKind, KindScore>>;
   /** The primary score's anomaly value. */
   score: number;
   /** Abnormal at the stored threshold; null when the export has no threshold. */
@@ -51,7 +52,8 @@ export async function inferImage(
   const x = tf.tensor4d(pixels, [1, s, s, 1]);
   try {
     const t0 = now();
-    const r = await scoreBatch(model, x, { keepReconstruction: true });
+    const kinds = SCORE_KINDS.filter((k) => k !== 'distillation' || k === info.primaryScore);
+    const r = await scoreBatch(model, x, { keepReconstruction: true, kinds });
     const recon = r.reconstruction as tf.Tensor4D; // [1,S,S,1]
     let reconstruction: Float32Array;
     let heatmap = new Float32Array(s * s);
@@ -69,17 +71,17 @@ export async function inferImage(
       recon.dispose();
     }
     const t2 = now();
-    const scores = {} as Record<ScoreKind, KindScore>;
-    for (const kind of SCORE_KINDS) {
-      const raw = r.raw[kind][0] as number;
+    const scores: Partial<Record<ScoreKind, KindScore>> = {};
+    for (const kind of kinds) {
+      const raw = rawOf(r.raw, kind)[0] as number;
       const n = info.normalization[kind];
       scores[kind] = { raw, anomaly: n ? (anomalyScores([raw], n.mean, n.std)[0] as number) : null };
     }
     const th = info.threshold;
-    const thScore = th ? scores[th.score].anomaly : null;
+    const thScore = th ? (scores[th.score]?.anomaly ?? null) : null;
     return {
       scores,
-      score: scores[info.primaryScore].anomaly as number,
+      score: scores[info.primaryScore]?.anomaly as number,
       abnormal: th && thScore !== null ? thScore >= th.value : null,
       input: pixels,
       reconstruction,

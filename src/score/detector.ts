@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DiscriminatorBnMode, SquidModel } from '../model/types.js';
 import { presetScore, type Preset } from '../model/presets.js';
 import type { ScoringJson, ScoreStats } from '../io/runDir.js';
-import { anomalyScores, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
+import { anomalyScores, rawOf, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
 
 export type HeatmapKind = 'gradcam' | 'residual';
 export const HEATMAP_KINDS: readonly HeatmapKind[] = ['gradcam', 'residual'];
@@ -68,9 +68,9 @@ export class Detector {
     return image.dataSync() as Float32Array;
   }
 
-  /** Raw scores of n images held in `pixels` (n*S*S). */
-  rawScores(pixels: Float32Array): Promise<RawScores> {
-    return scoreImages(this.model, pixels, this.size, { bn: this.bn });
+  /** Raw scores of n images held in `pixels` (n*S*S): the given kinds, default all. */
+  rawScores(pixels: Float32Array, kinds?: readonly ScoreKind[]): Promise<RawScores> {
+    return scoreImages(this.model, pixels, this.size, { bn: this.bn, kinds });
   }
 
   /** Scores of raw values of one kind at the stored statistics. */
@@ -88,8 +88,8 @@ export class Detector {
 
   /** Score one image. */
   async score(image: DetectorInput, kind: ScoreKind = this.kind): Promise<ImageScore> {
-    const raw = await this.rawScores(this.pixels(image));
-    return this.fromRaw(raw[kind], kind)[0] as ImageScore;
+    const raw = await this.rawScores(this.pixels(image), [kind]);
+    return this.fromRaw(rawOf(raw, kind), kind)[0] as ImageScore;
   }
 
   /** Score several images (each scored on its own statistics: the batch does not matter). */
@@ -97,8 +97,8 @@ export class Detector {
     const px = this.size * this.size;
     const all = new Float32Array(images.length * px);
     images.forEach((im, i) => all.set(this.pixels(im), i * px));
-    const raw = await this.rawScores(all);
-    return this.fromRaw(raw[kind], kind);
+    const raw = await this.rawScores(all, [kind]);
+    return this.fromRaw(rawOf(raw, kind), kind);
   }
 
   /** The normal-looking reconstruction of one image: size*size values. */

@@ -13,7 +13,7 @@ import { parseThresholdPolicy, type ThresholdPolicy } from '../metrics/threshold
 import { SquidError } from '../util/errors.js';
 import { readRunConfig, readLog, runPaths, type LogEntry } from '../io/runDir.js';
 import { loadLabelledSet } from './labelledSet.js';
-import { anomalyScores, SCORE_KINDS, type ScoreKind } from './scorer.js';
+import { anomalyScores, rawOf, SCORE_KINDS, type ScoreKind } from './scorer.js';
 import { SCORE_KIND_LABELS } from '../model/presets.js';
 
 export interface EvalOptions {
@@ -51,7 +51,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult> {
       }));
     };
     const rows = Object.fromEntries(
-      SCORE_KINDS.map((k) => [k, rowsOf(k, set.labels, set.names ?? [], set.types, raw[k])]),
+      SCORE_KINDS.map((k) => [k, rowsOf(k, set.labels, set.names ?? [], set.types, rawOf(raw, k))]),
     ) as Record<ScoreKind, ScoredRow[]>;
 
     const stats = detector.stats(primary);
@@ -69,8 +69,8 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult> {
     if (threshold.kind === 'val-f1') {
       if (!opts.val) throw new SquidError('--threshold val-f1 needs --val DIR (a labelled validation folder)');
       const val = await loadLabelledSet(opts.val, size);
-      const vr = await detector.rawScores(val.x);
-      valRows = rowsOf(primary, val.labels, val.names ?? [], val.types, vr[primary]);
+      const vr = await detector.rawScores(val.x, [primary]);
+      valRows = rowsOf(primary, val.labels, val.names ?? [], val.types, rawOf(vr, primary));
     }
     const normalReferenceScores = stats.trainRaw ? Array.from(anomalyScores(stats.trainRaw, stats.mean, stats.std)) : undefined;
     if (threshold.kind === 'normal-quantile' && !normalReferenceScores) {

@@ -25,7 +25,23 @@ export function parseScoreKind(v: string): ScoreKind {
   throw new Error(`score kind must be one of ${SCORE_KINDS.join(', ')}; got "${v}"`);
 }
 
-export type RawScores = Record<ScoreKind, Float32Array>;
+/** Raw values per score kind: every kind unless a caller asked for fewer. */
+export type RawScores = Partial<Record<ScoreKind, Float32Array>>;
+
+/** The raw values of one kind (an error if they were not computed). */
+export function rawOf(raw: RawScores, kind: ScoreKind): Float32Array {
+  const v = raw[kind];
+  if (!v) throw new Error(`score kind "${kind}" was not computed`);
+  return v;
+}
+
+/** Options of scoreBatch / scoreImages. */
+export interface ScoreOptions {
+  /** Discriminator batch norm (default per-image: a score never depends on the batch). */
+  bn?: DiscriminatorBnMode;
+  /** The kinds to compute (default all); the teacher decoder runs only for "distillation". */
+  kinds?: readonly ScoreKind[];
+}
 
 export interface BatchScores {
   raw: RawScores;
@@ -40,20 +56,25 @@ export interface BatchScores {
 export async function scoreBatch(
   model: SquidModel,
   x: tf.Tensor4D,
-  opts: { keepReconstruction?: boolean; bn?: DiscriminatorBnMode } = {},
+  opts: ScoreOptions & { keepReconstruction?: boolean } = {},
 ): Promise<BatchScores> {
-  const { recon, gap } = model.reconstructWithGap(x);
+  const kinds = opts.kinds ?? SCORE_KINDS;
+  // the teacher decoder runs only for the kind that reads it (it adds a decoder pass)
+  const { recon, gap } = kinds.includes('distillation') ? model.reconstructWithGap(x) : { recon: model.reconstruct(x), gap: undefined };
   const bn = opts.bn ?? 'per-image';
-  const values: Record<ScoreKind, tf.Tensor1D> = tf.tidy(() => ({
-    discriminator: model.discriminatorLogits(recon, bn),
-    residual: tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])) as tf.Tensor1D,
-    input: model.discriminatorLogits(x, bn),
-    distillation: tf.neg(gap),
-  }));
-  gap.dispose();
-  const raw = {} as RawScores;
-  for (const k of SCORE_KINDS) raw[k] = (await values[k].data()) as Float32Array;
-  tf.dispose(Object.values(values));
+  const compute: Record<ScoreKind, () => tf.Tensor1D> = {
+    discriminator: () => model.discriminatorLogits(recon, bn),
+    residual: () => tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])) as tf.Tensor1D,
+    input: () => model.discriminatorLogits(x, bn),
+    distillation: () => tf.neg(gap as tf.Tensor1D),
+  };
+  const raw: RawScores = {};
+  for (const k of kinds) {
+    const v = tf.tidy(compute[k]);
+    raw[k] = (await v.data()) as Float32Array;
+    v.dispose();
+  }
+  gap?.dispose();
   if (opts.keepReconstruction) return { raw, reconstruction: recon };
   recon.dispose();
   return { raw };
@@ -68,9 +89,8 @@ export async function scoreImages(
   model: SquidModel,
   pixels: Float32Array,
   size: number,
-  opts: {
+  opts: ScoreOptions & {
     batchSize?: number;
-    bn?: DiscriminatorBnMode;
     onReconstruction?: (start: number, recon: tf.Tensor4D) => Promise<void> | void;
   } = {},
 ): Promise<RawScores> {
@@ -78,13 +98,14 @@ export async function scoreImages(
   const n = pixels.length / per;
   if (!Number.isInteger(n)) throw new RangeError(`scoreImages: ${pixels.length} values is not a whole number of ${size}x${size} images`);
   const bs = Math.max(1, opts.batchSize ?? 16);
-  const out = Object.fromEntries(SCORE_KINDS.map((k) => [k, new Float32Array(n)])) as RawScores;
+  const kinds = opts.kinds ?? SCORE_KINDS;
+  const out: RawScores = Object.fromEntries(kinds.map((k) => [k, new Float32Array(n)]));
   for (let start = 0; start < n; start += bs) {
     const m = Math.min(bs, n - start);
     const x = tf.tensor4d(pixels.subarray(start * per, (start + m) * per), [m, size, size, 1]);
-    const r = await scoreBatch(model, x, { keepReconstruction: Boolean(opts.onReconstruction), bn: opts.bn });
+    const r = await scoreBatch(model, x, { keepReconstruction: Boolean(opts.onReconstruction), bn: opts.bn, kinds });
     x.dispose();
-    for (const k of SCORE_KINDS) out[k].set(r.raw[k], start);
+    for (const k of kinds) rawOf(out, k).set(rawOf(r.raw, k), start);
     if (r.reconstruction) {
       try {
         await opts.onReconstruction?.(start, r.reconstruction);

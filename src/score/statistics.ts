@@ -10,7 +10,7 @@
 import type { SquidModel } from '../model/types.js';
 import { rocAuc } from '../metrics/roc.js';
 import { chooseThreshold } from '../metrics/threshold.js';
-import { anomalyScores, meanStd, scoreImages, SCORE_KINDS, type RawScores, type ScoreKind } from './scorer.js';
+import { anomalyScores, meanStd, rawOf, scoreImages, SCORE_KINDS, type RawScores, type ScoreKind } from './scorer.js';
 import type { ScoreStats, ScoringJson } from '../io/runDir.js';
 
 /** Labelled images held in memory. */
@@ -31,7 +31,7 @@ export const DEFAULT_QUANTILE = 0.95;
 /** ROC AUC per score kind of raw normality scores (anomaly direction = -raw). */
 export function aucOfRaw(raw: RawScores, labels: readonly number[]): Record<ScoreKind, number> {
   const out = {} as Record<ScoreKind, number>;
-  for (const k of SCORE_KINDS) out[k] = rocAuc(labels, Array.from(raw[k], (v) => -v));
+  for (const k of SCORE_KINDS) out[k] = rocAuc(labels, Array.from(rawOf(raw, k), (v) => -v));
   return out;
 }
 
@@ -53,7 +53,7 @@ export async function validate(model: SquidModel, val: LabelledPixels): Promise<
   const round = (v: number) => Number(v.toPrecision(5));
   for (const k of SCORE_KINDS) {
     const of = (label: number) => {
-      const s = meanStd(raw[k].filter((_, i) => val.labels[i] === label));
+      const s = meanStd(rawOf(raw, k).filter((_, i) => val.labels[i] === label));
       return { mean: round(s.mean), std: round(s.std) };
     };
     spread[k] = { normal: of(0), abnormal: of(1) };
@@ -77,20 +77,21 @@ export async function computeScoring(
   const valRaw = val ? await scoreImages(model, val.x, val.size) : null;
   const stats = {} as Record<ScoreKind, ScoreStats>;
   for (const k of SCORE_KINDS) {
-    const { mean, std } = meanStd(trainRaw[k]);
+    const train = rawOf(trainRaw, k);
+    const { mean, std } = meanStd(train);
     const safeStd = std > 0 ? std : 1;
-    const trainScores = anomalyScores(trainRaw[k], mean, safeStd);
+    const trainScores = anomalyScores(train, mean, safeStd);
     const chosen =
       val && valRaw
         ? chooseThreshold(
             { kind: 'val-f1' },
-            { evaluated: { labels: [], scores: [] }, validation: { labels: val.labels, scores: anomalyScores(valRaw[k], mean, safeStd) } },
+            { evaluated: { labels: [], scores: [] }, validation: { labels: val.labels, scores: anomalyScores(rawOf(valRaw, k), mean, safeStd) } },
           )
         : chooseThreshold(
             { kind: 'normal-quantile', q: DEFAULT_QUANTILE },
             { evaluated: { labels: [], scores: [] }, normalReference: trainScores },
           );
-    stats[k] = { mean, std: safeStd, threshold: chosen.value, policy: chosen.policy, trainRaw: Array.from(trainRaw[k]) };
+    stats[k] = { mean, std: safeStd, threshold: chosen.value, policy: chosen.policy, trainRaw: Array.from(train) };
   }
   return { ...stats, trainImages: n, date: new Date().toISOString() };
 }

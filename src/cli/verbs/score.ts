@@ -7,7 +7,7 @@ import { hintWorkload } from '../../backend/hints.js';
 import { addBackendOption } from '../options.js';
 import { loadDetector } from '../../api.js';
 import { loadImage, encodeRgbPng } from '../../image/load.js';
-import { SCORE_KINDS, type ScoreKind } from '../../score/scorer.js';
+import { rawOf, SCORE_KINDS, type ScoreKind } from '../../score/scorer.js';
 import { HEATMAP_KINDS, type HeatmapKind } from '../../score/detector.js';
 import { heatmapPanels } from '../../score/heatmapImage.js';
 
@@ -51,8 +51,8 @@ export function register(program: Command): void {
       const px = size * size;
       const all = new Float32Array(files.length * px);
       for (let i = 0; i < files.length; i++) all.set(await loadImage(files[i] as string, { size }), i * px);
-      const raw = await detector.rawScores(all);
-      const scores = detector.fromRaw(raw[kind], kind);
+      const raw = await detector.rawScores(all, [kind]);
+      const scores = detector.fromRaw(rawOf(raw, kind), kind);
       const heatmapFiles: (string | undefined)[] = files.map(() => undefined);
       if (o.heatmaps) {
         await mkdir(o.heatmaps, { recursive: true });
