@@ -17,8 +17,15 @@ if ((${#missing[@]})); then
   echo "setup: installing system packages: ${missing[*]}"
   if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
   "${SUDO[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null || \
-    echo "setup: could not install ${missing[*]}; continuing (the native backend falls back to tfjs-cpu)"
+  if ! DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null; then
+    echo "setup: could not install ${missing[*]}; continuing"
+    for p in "${missing[@]}"; do
+      case "$p" in
+        libdnnl-dev) echo "setup:   without libdnnl-dev the native backend is not built and squid falls back to tfjs-cpu (slow)" ;;
+        chromium) echo "setup:   without chromium the browser tests are skipped" ;;
+      esac
+    done
+  fi
 fi
 
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then

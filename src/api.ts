@@ -6,17 +6,22 @@
  * createSquid(preset, { seed }) builds an untrained model.
  */
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Preset } from './model/presets.js';
 import { getPreset } from './model/presets.js';
 import { createSquid } from './model/squid.js';
 import { SquidError } from './util/errors.js';
-import { readModelDir, readRunConfig, readScoring, runPaths } from './io/runDir.js';
+import { modelDirExists, readModelDir, readRunConfig, readScoring, runPaths, type ScoreStats, type ScoringJson } from './io/runDir.js';
+import { loadExport } from './export/loadExport.js';
+import { folderReader } from './export/nodeFiles.js';
+import { SQUID_JSON } from './export/squidJson.js';
 import { disposeState } from './io/modelState.js';
 import { trainLoop, type TrainResult } from './train/trainer.js';
 import { trainingSource, validationSet } from './train/data.js';
 import type { BatchSource } from './train/sources.js';
 import type { LabelledPixels } from './score/statistics.js';
-import type { ScoreKind } from './score/scorer.js';
+import { SCORE_KINDS, type ScoreKind } from './score/scorer.js';
 import { autoProgress, lineProgress, silentProgress, type ProgressReporter } from './train/progress.js';
 import { Detector, type DetectorOptions } from './score/detector.js';
 import { loadImage } from './image/load.js';
@@ -48,6 +53,8 @@ export interface TrainOptions {
   batchSize?: number;
   seed?: number;
   resume?: boolean;
+  /** Delete a run already in `out` and start again (without it such a folder is refused). */
+  overwrite?: boolean;
   maxIters?: number;
   /** Stop once the run has taken this many minutes of wall time in all (resumable). */
   maxMinutes?: number;
@@ -87,6 +94,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     preset.train.batchSize = opts.batchSize;
   }
   const seed = stored?.seed ?? opts.seed ?? 0;
+  if (stored && typeof opts.data === 'string' && opts.data !== stored.data) {
+    throw new SquidError(
+      `${runPaths(opts.out).config}: the run trains on ${stored.data}; a resumed run cannot change its data (resume without --data, or start a new run)`,
+    );
+  }
+  if (stored && typeof opts.val === 'string' && opts.val !== stored.val) {
+    throw new SquidError(
+      `${runPaths(opts.out).config}: the run validates on ${stored.val ?? 'nothing'}; a resumed run cannot change its validation set (resume without --val)`,
+    );
+  }
   const data = opts.data ?? stored?.data;
   if (data === undefined) throw new SquidError('train: no training data given');
   const valArg = opts.val === undefined ? (stored?.val ?? null) : opts.val;
@@ -102,6 +119,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     valLabel: typeof valArg === 'string' ? valArg : null, // an in-memory set is not recorded (resume passes it again)
     createModel: createSquid,
     resume: opts.resume,
+    overwrite: opts.overwrite,
     maxIters: opts.maxIters,
     maxMinutes: opts.maxMinutes,
     selectBy: opts.selectBy,
@@ -115,6 +133,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
 /** The best model of a run with its score statistics. */
 export async function loadDetector(run: string, opts: DetectorOptions = {}): Promise<Detector> {
+  if (existsSync(path.join(run, SQUID_JSON))) return loadExportedDetector(run, opts);
+  await checkFinishedRun(run);
   const { json, state } = await readModelDir(runPaths(run).best);
   const scoring = await readScoring(run);
   const model = createSquid(json.preset, { seed: 0 });
@@ -127,6 +147,41 @@ export async function loadDetector(run: string, opts: DetectorOptions = {}): Pro
     disposeState(state);
   }
   return new Detector(model, scoring, opts);
+}
+
+/** A run folder that cannot be scored yet says why and what to do. */
+async function checkFinishedRun(run: string): Promise<void> {
+  const p = runPaths(run);
+  const hasBest = await modelDirExists(p.best);
+  if (hasBest && existsSync(p.scoring)) return;
+  if (existsSync(p.checkpoint) || existsSync(p.config)) {
+    throw new SquidError(
+      `${run}: the training was interrupted before its ${hasBest ? 'score statistics (scoring.json) were' : 'best model (best/) was'} written; ` +
+        `finish it with: squid train --out ${run} --resume`,
+    );
+  }
+  throw new SquidError(`${run}: neither a training run (config.json, best/, scoring.json) nor an export folder (squid.json)`);
+}
+
+/** A detector from an export folder (squid export): its model and normalization statistics. */
+async function loadExportedDetector(dir: string, opts: DetectorOptions): Promise<Detector> {
+  let loaded;
+  try {
+    loaded = await loadExport(folderReader(dir), (preset) => createSquid(preset, { seed: 0 }));
+  } catch (err) {
+    if (err instanceof SquidError) throw err;
+    throw new SquidError(`${dir}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const { info, model } = loaded;
+  const stats = Object.fromEntries(
+    SCORE_KINDS.map((k) => {
+      const n = info.normalization[k];
+      const threshold = n?.threshold ?? (info.threshold?.score === k ? info.threshold.value : Number.NaN);
+      return [k, { mean: n?.mean ?? Number.NaN, std: n?.std ?? Number.NaN, threshold, policy: n?.policy ?? info.threshold?.policy ?? 'none' }];
+    }),
+  ) as Record<ScoreKind, ScoreStats>;
+  const scoring: ScoringJson = { ...stats, trainImages: info.training.images ?? 0, date: info.training.date };
+  return new Detector(model, scoring, { kind: opts.kind ?? info.primaryScore, bn: opts.bn });
 }
 
 /** Loads an image file at the detector's size (grayscale, [0, 1]). */

@@ -62,7 +62,10 @@ test('loadDetector: a score depends only on its image (alone = in a batch), in (
 });
 
 test('loadDetector and train: clear errors for a missing run, a missing preset, too few images', async () => {
-  await assert.rejects(loadDetector(path.join(root, 'nothing')), (e: unknown) => e instanceof InputError && /best[/\\]model\.json: not found/.test(e.message));
+  await assert.rejects(
+    loadDetector(path.join(root, 'nothing')),
+    (e: unknown) => e instanceof SquidError && /nothing: neither a training run \(config\.json, best\/, scoring\.json\) nor an export folder \(squid\.json\)/.test(e.message),
+  );
   await assert.rejects(train({ data: 'digitanatomy', out: path.join(root, 'r1') }), (e: unknown) => e instanceof SquidError && /a preset is required/.test(e.message));
   const dir = path.join(root, 'few');
   for (let i = 0; i < 3; i++) await saveGrayPng(path.join(dir, `${i}.png`), new Float32Array(16), 4, 4);

@@ -39,6 +39,8 @@ test('heatmapPanels: input | reconstruction | overlay, colour map from blue to r
 
 test('heatmapNames: one PNG per image, clashing names made distinct', () => {
   assert.deepEqual(heatmapNames(['a/x.png', 'b/x.jpg', 'c/y.png', 'd/x.tif']), ['x.png', 'x_2.png', 'y.png', 'x_3.png']);
+  // a file whose own name is a made-up one (S3 of issue 13)
+  assert.deepEqual(heatmapNames(['a/x.png', 'b/x.png', 'x_2.png']), ['x.png', 'x_2.png', 'x_2_2.png']);
 });
 
 test('labelled sets: labels.csv with types, file-name prefixes, and bad rows named', async () => {
@@ -65,6 +67,13 @@ test('labelled sets: labels.csv with types, file-name prefixes, and bad rows nam
     ]);
     writeFileSync(path.join(dir, 'set', 'labels.csv'), 'path,label\nnormal/0.png,2\n');
     await assert.rejects(readLabelledItems(path.join(dir, 'set')), /labels\.csv: row 2: needs a path and a label of 0 or 1/);
+    // one image listed as normal and as abnormal would score itself against itself
+    writeFileSync(path.join(dir, 'set', 'labels.csv'), 'path,label\nnormal/0.png,0\nabnormal/zero_000.png,1\n./normal/0.png,1\n');
+    await assert.rejects(readLabelledItems(path.join(dir, 'set')), /labels\.csv: rows 2 and 4 both list "\.\/normal\/0\.png"/);
+    for (const p of ['../elsewhere/0.png', '/abs/0.png']) {
+      writeFileSync(path.join(dir, 'set', 'labels.csv'), `path,label\nnormal/0.png,0\n${p},1\n`);
+      await assert.rejects(readLabelledItems(path.join(dir, 'set')), /row 3: path .* must be relative to the folder of labels\.csv and stay inside it/);
+    }
     mkdirSync(path.join(dir, 'only'));
     writeFileSync(path.join(dir, 'only', 'labels.csv'), 'path,label\na.png,0\n');
     await assert.rejects(readLabelledItems(path.join(dir, 'only')), /needs normal and abnormal images; found 1 normal and 0 abnormal/);

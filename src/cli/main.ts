@@ -15,6 +15,25 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** What a user can act on in a file-system error (a path and its problem), or null for a bug. */
+const FS_PROBLEMS: Record<string, string> = {
+  EEXIST: 'exists already and is not a folder',
+  ENOTDIR: 'a part of this path is a file, not a folder',
+  EISDIR: 'is a folder, not a file',
+  ENOENT: 'not found',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ELOOP: 'a symbolic link loops',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'the file system is read-only',
+};
+
+function fileSystemProblem(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException;
+  const problem = typeof e?.code === 'string' ? FS_PROBLEMS[e.code] : undefined;
+  return problem && typeof e.path === 'string' ? `${e.path}: ${problem}` : null;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
@@ -26,8 +45,11 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
+    const fsLine = err instanceof SquidError ? null : fileSystemProblem(err);
     if (err instanceof SquidError) {
       process.stderr.write(`squid: ${err.message}\n`);
+    } else if (fsLine) {
+      process.stderr.write(`squid: ${fsLine}\n`);
     } else {
       process.stderr.write(`squid: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     }

@@ -48,9 +48,19 @@ async function subFolders(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
-    if (e.isDirectory() || (e.isSymbolicLink() && (await stat(join(dir, e.name))).isDirectory())) out.push(e.name);
+    if (e.isDirectory() || (e.isSymbolicLink() && (await linkTarget(join(dir, e.name))) === 'folder')) out.push(e.name);
   }
   return out.sort();
+}
+
+/** What a symbolic link points to; a dangling or looping link is an error naming it. */
+async function linkTarget(p: string): Promise<'folder' | 'other'> {
+  try {
+    return (await stat(p)).isDirectory() ? 'folder' : 'other';
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new InputError(p, code === 'ELOOP' ? 'a symbolic link that loops' : 'a symbolic link whose target is missing');
+  }
 }
 
 export interface LabelledFolderOptions {

@@ -8,6 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { SquidError } from '../util/errors.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -81,9 +82,15 @@ export async function serveStatic(root: string, port = 0): Promise<AppServer> {
     })();
   });
   await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      fail(
+        err.code === 'EADDRINUSE'
+          ? new SquidError(`port ${port} on 127.0.0.1 is already in use; choose another with --port (0 = any free port)`)
+          : err,
+      ),
+    );
     server.listen(port, '127.0.0.1', () => {
-      server.off('error', fail);
+      server.removeAllListeners('error');
       ok();
     });
   });

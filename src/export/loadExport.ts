@@ -4,7 +4,7 @@
  * disk, see nodeFiles.ts; browser: File objects the user picked).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeModel, disposeState, parseModelJson, type ModelJson } from '../io/modelState.js';
+import { checkSha256, decodeModel, disposeState, parseModelJson, type ModelJson } from '../io/modelState.js';
 import type { Preset } from '../model/presets.js';
 import type { SquidModel } from '../model/types.js';
 import { parseSquidJson, SQUID_JSON, type SquidJson } from './squidJson.js';
@@ -46,7 +46,13 @@ export async function loadExport(read: ExportReader, create: ModelFactory): Prom
     throw new Error(`${MODEL_JSON} and ${SQUID_JSON} disagree on the preset (files from two different exports?)`);
   }
   const weights = await readWeights(read, modelJson);
-  const state = decodeModel(modelJson, weights);
+  const state = decodeModel(modelJson, weights); // checks the size first: a truncated file says so
+  try {
+    await checkSha256(weights, modelJson.weightsSha256);
+  } catch (err) {
+    disposeState(state);
+    throw new Error(`${modelJson.weightsManifest[0]?.paths[0] ?? 'weights'}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
   const model = create(info.preset);
   try {
     model.setState(state);

@@ -5,7 +5,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildModelJson, encodeState, WEIGHTS_FILE, type TensorState } from '../io/modelState.js';
+import { buildModelJson, encodeState, sha256Hex, WEIGHTS_FILE, type TensorState } from '../io/modelState.js';
 import { MODEL_JSON } from './loadExport.js';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SQUID_JSON, type SquidJson } from './squidJson.js';
 
@@ -22,7 +22,7 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
 export async function writeExport(dir: string, state: TensorState, info: ExportInfo): Promise<SquidJson> {
   await mkdir(dir, { recursive: true });
   const { specs, data } = await encodeState(state);
-  const modelJson = buildModelJson(info.preset, specs, { exportedFrom: info.training.data });
+  const modelJson = buildModelJson(info.preset, specs, { exportedFrom: info.training.data }, await sha256Hex(data));
   const squid: SquidJson = {
     format: EXPORT_FORMAT,
     formatVersion: EXPORT_FORMAT_VERSION,

@@ -43,9 +43,13 @@ export function isImageFile(name: string): boolean {
   return dot >= 0 && IMAGE_EXTENSIONS.includes(name.slice(dot).toLowerCase());
 }
 
+/** sharp's default limitInputPixels (0x3FFF * 0x3FFF). */
+const SHARP_PIXEL_LIMIT = 0x3fff * 0x3fff;
+
 function describeSharpError(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (/unsupported image format/i.test(msg)) return 'not a supported image format';
+  if (/pixel limit/i.test(msg)) return `larger than the image decoder's limit of ${SHARP_PIXEL_LIMIT} pixels (about 16383 x 16383); downscale it first`;
   if (/premature end|truncat|not enough data|end of (input|file)|read error|out of order|corrupt header/i.test(msg)) {
     return `truncated or corrupt image data (${msg.split('\n')[0]})`;
   }

@@ -26,6 +26,8 @@ export async function encodeState(state: TensorState): Promise<EncodedState> {
 
 /** Decodes `encodeState`'s output back into tensors (the caller owns them). */
 export function decodeState(specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer): TensorState {
+  const odd = specs.find((s) => s.dtype !== 'float32' && s.dtype !== 'int32');
+  if (odd) throw new Error(`weight "${odd.name}" has dtype ${String(odd.dtype)}; only float32 and int32 are stored`);
   const expected = specs.reduce((sum, s) => sum + byteSize(s), 0);
   if (data.byteLength !== expected) {
     throw new Error(`weights buffer holds ${data.byteLength} bytes; its manifest describes ${expected}`);
@@ -59,12 +61,31 @@ export interface ModelJson {
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   /** Free-form provenance (epoch, validation AUC, date). */
   meta?: Record<string, string | number | null>;
+  /** SHA-256 of the weights file, hex (absent in models saved before it was recorded). */
+  weightsSha256?: string;
+}
+
+/** SHA-256 of a buffer, lower-case hex (Web Crypto: Node 20 and browsers). */
+export async function sha256Hex(data: ArrayBuffer | Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', data);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Throws when `data` does not hash to `expected` (a damaged or replaced
+ * file). No expectation (files from before checksums): nothing to check.
+ */
+export async function checkSha256(data: ArrayBuffer | Uint8Array<ArrayBuffer>, expected: string | undefined): Promise<void> {
+  if (expected === undefined) return;
+  const got = await sha256Hex(data);
+  if (got !== expected) throw new Error(`checksum mismatch: the file is damaged (SHA-256 ${got.slice(0, 12)}..., expected ${expected.slice(0, 12)}...)`);
 }
 
 export function buildModelJson(
   preset: Preset,
   specs: tf.io.WeightsManifestEntry[],
   meta?: Record<string, string | number | null>,
+  weightsSha256?: string,
 ): ModelJson {
   return {
     format: MODEL_FORMAT,
@@ -72,6 +93,7 @@ export function buildModelJson(
     preset,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
     ...(meta ? { meta } : {}),
+    ...(weightsSha256 ? { weightsSha256 } : {}),
   };
 }
 

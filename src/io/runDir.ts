@@ -16,8 +16,11 @@ import type { RngState } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
 import {
   buildModelJson,
+  checkSha256,
   decodeModel,
+  sha256Hex,
   decodeState,
+  disposeState,
   encodeState,
   parseModelJson,
   WEIGHTS_FILE,
@@ -78,6 +81,8 @@ export interface CheckpointJson {
   /** Wall seconds the run has taken so far (absent in checkpoints written before it was recorded). */
   elapsedSeconds?: number;
   manifest: tf.io.WeightsManifestEntry[];
+  /** SHA-256 of state.bin, hex (absent in checkpoints written before it was recorded). */
+  stateSha256?: string;
 }
 
 export interface ScoreStats {
@@ -94,6 +99,8 @@ export interface ScoreStats {
 
 export type ScoringJson = Record<ScoreKind, ScoreStats> & {
   trainImages: number;
+  /** The floor applied to every std (SCORE_STD_FLOOR; absent in older files, which replaced a std of 0 by 1). */
+  stdFloor?: number;
   date: string;
 };
 
@@ -104,6 +111,25 @@ export const runPaths = (run: string) => ({
   best: path.join(run, 'best'),
   scoring: path.join(run, 'scoring.json'),
 });
+
+/** What a run folder holds of a run (empty: no run there yet). */
+export async function runContents(run: string): Promise<string[]> {
+  const p = runPaths(run);
+  const found: string[] = [];
+  for (const f of [p.config, p.log, p.checkpoint, oldCopyOf(p.checkpoint), p.best, oldCopyOf(p.best), p.scoring]) {
+    if (await exists(f)) found.push(path.basename(f));
+  }
+  return found;
+}
+
+/** Deletes a run's files (for --overwrite); other files in the folder stay. */
+export async function clearRun(run: string): Promise<void> {
+  const p = runPaths(run);
+  for (const f of [p.config, p.log, p.checkpoint, oldCopyOf(p.checkpoint), p.best, oldCopyOf(p.best), p.scoring]) {
+    await fs.rm(f, { recursive: true, force: true });
+  }
+  for (const d of [p.checkpoint, p.best]) await recoverDir(d); // removes temporary folders
+}
 
 async function fsyncPath(p: string): Promise<void> {
   const fh = await fs.open(p, 'r');
@@ -133,35 +159,86 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await fsyncPath(path.dirname(file));
 }
 
+/** The `.NAME.old` copy beside `dest` that a crash in the middle of a replacement leaves. */
+function oldCopyOf(dest: string): string {
+  return path.join(path.dirname(dest), `.${path.basename(dest)}.old`);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Replaces folder `dest` with files written by `fill` into a fresh temporary
- * folder beside it. A crash leaves either the old folder (or its `.old`
- * copy, which readers fall back to) or the new one, never a mix.
+ * Puts a crash's leftovers of `dest` right before it is replaced: the `.old`
+ * copy goes back into place when `dest` itself is missing, and temporary
+ * folders of earlier, interrupted writes are removed (one writer per run:
+ * runLock.ts).
+ */
+async function recoverDir(dest: string): Promise<void> {
+  const parent = path.dirname(dest);
+  const base = path.basename(dest);
+  const old = oldCopyOf(dest);
+  if (!(await exists(dest)) && (await exists(old))) await fs.rename(old, dest);
+  let names: string[];
+  try {
+    names = await fs.readdir(parent);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(`.${base}.tmp-`)) await fs.rm(path.join(parent, n), { recursive: true, force: true });
+}
+
+/** Re-throws a write error as one line naming the file (a full disk says so). */
+function writeError(file: string, err: unknown): never {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') throw new InputError(file, 'no space left on the device; the previous copy is kept');
+  if (code === 'EDQUOT') throw new InputError(file, 'disk quota exceeded; the previous copy is kept');
+  if (code !== undefined) throw new InputError(file, `cannot write (${code}); the previous copy is kept`);
+  throw err;
+}
+
+/**
+ * Replaces folder `dest` with `files`, written into a fresh temporary folder
+ * beside it and fsynced first. At every crash point one complete copy
+ * survives: `dest`, or its `.old` copy (which readers fall back to and the
+ * next replacement puts back). A failed write (e.g. a full disk) removes its
+ * temporary folder and leaves `dest` as it was.
  */
 export async function replaceDirAtomic(dest: string, files: Record<string, string | Uint8Array>): Promise<void> {
   const parent = path.dirname(dest);
-  const base = path.basename(dest);
   await fs.mkdir(parent, { recursive: true });
-  const tmp = await fs.mkdtemp(path.join(parent, `.${base}.tmp-`));
-  for (const [name, data] of Object.entries(files)) await writeFileSynced(path.join(tmp, name), data);
-  await fsyncPath(tmp);
-  const old = path.join(parent, `.${base}.old`);
-  await fs.rm(old, { recursive: true, force: true });
-  let hadOld = false;
+  await recoverDir(dest);
+  const tmp = await fs.mkdtemp(path.join(parent, `.${path.basename(dest)}.tmp-`));
   try {
-    await fs.rename(dest, old);
-    hadOld = true;
+    for (const [name, data] of Object.entries(files)) {
+      const file = path.join(tmp, name);
+      await writeFileSynced(file, data).catch((err: unknown) => writeError(path.join(dest, name), err));
+    }
+    await fsyncPath(tmp);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const old = oldCopyOf(dest);
+  const hadDest = await exists(dest);
+  if (hadDest) {
+    // dest is complete, so a stale .old may go; then dest becomes the .old copy
+    await fs.rm(old, { recursive: true, force: true });
+    await fs.rename(dest, old);
   }
   await fs.rename(tmp, dest);
   await fsyncPath(parent);
-  if (hadOld) await fs.rm(old, { recursive: true, force: true });
+  if (hadDest) await fs.rm(old, { recursive: true, force: true });
 }
 
 /** `dest`, or its `.old` copy when a crash interrupted a replacement. */
 async function existingDir(dest: string): Promise<string | null> {
-  for (const d of [dest, path.join(path.dirname(dest), `.${path.basename(dest)}.old`)]) {
+  for (const d of [dest, oldCopyOf(dest)]) {
     try {
       if ((await fs.stat(d)).isDirectory()) return d;
     } catch {
@@ -184,6 +261,18 @@ async function readJson(file: string): Promise<unknown> {
   } catch (err) {
     throw new InputError(file, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+/** Decodes (which checks the size first), then checks the checksum; nothing is kept on a mismatch. */
+async function decodeChecked(bytes: ArrayBuffer, sha256: string | undefined, decode: (b: ArrayBuffer) => TensorState): Promise<TensorState> {
+  const state = decode(bytes);
+  try {
+    await checkSha256(bytes, sha256);
+  } catch (err) {
+    disposeState(state);
+    throw err;
+  }
+  return state;
 }
 
 function asArrayBuffer(buf: Buffer): ArrayBuffer {
@@ -214,17 +303,35 @@ export async function appendLog(run: string, entry: LogEntry): Promise<void> {
   }
 }
 
-export async function readLog(run: string): Promise<LogEntry[]> {
+/**
+ * The run's log entries. A last line cut off by a crash (an append that did
+ * not finish) is skipped with a warning; a broken line elsewhere is an error.
+ */
+export async function readLog(run: string, warn: (message: string) => void = defaultWarn): Promise<LogEntry[]> {
+  const file = runPaths(run).log;
   let text: string;
   try {
-    text = await fs.readFile(runPaths(run).log, 'utf8');
+    text = await fs.readFile(file, 'utf8');
   } catch {
     return [];
   }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as LogEntry);
+  const lines = text.split('\n');
+  const out: LogEntry[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      out.push(JSON.parse(line) as LogEntry);
+    } catch {
+      const last = lines.slice(i + 1).every((l) => l.trim() === '');
+      if (!last) throw new InputError(file, `line ${i + 1} is not valid JSON`);
+      warn(`${file}: line ${i + 1} was cut off (an interrupted write); it is skipped`);
+    }
+  });
+  return out;
+}
+
+function defaultWarn(message: string): void {
+  process.stderr.write(`squid: warning: ${message}\n`);
 }
 
 /** Drops log lines of epochs at or after `epoch` (used when resuming). */
@@ -243,7 +350,13 @@ export async function writeCheckpoint(
   state: TensorState,
 ): Promise<void> {
   const { specs, data } = await encodeState(state);
-  const json: CheckpointJson = { format: 'squid-ts-checkpoint', formatVersion: 1, ...info, manifest: specs };
+  const json: CheckpointJson = {
+    format: 'squid-ts-checkpoint',
+    formatVersion: 1,
+    ...info,
+    manifest: specs,
+    stateSha256: await sha256Hex(data),
+  };
   await replaceDirAtomic(runPaths(run).checkpoint, {
     'state.json': JSON.stringify(json, null, 1) + '\n',
     'state.bin': new Uint8Array(data),
@@ -265,11 +378,28 @@ export async function readCheckpoint(run: string): Promise<{ info: CheckpointJso
   } catch {
     throw new InputError(bin, 'missing');
   }
+  checkCheckpointInfo(info, file);
   try {
-    return { info, state: decodeState(info.manifest, asArrayBuffer(data)) };
+    return { info, state: await decodeChecked(asArrayBuffer(data), info.stateSha256, (b) => decodeState(info.manifest, b)) };
   } catch (err) {
     throw new InputError(bin, err instanceof Error ? err.message : String(err));
   }
+}
+
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/** Throws (naming the field) when a checkpoint's bookkeeping is malformed. */
+function checkCheckpointInfo(info: CheckpointJson, file: string): void {
+  const bad = (field: string): never => {
+    throw new InputError(file, `malformed field "${field}"`);
+  };
+  for (const k of ['epoch', 'iterationInEpoch', 'iteration'] as const) if (!isCount(info[k])) bad(k);
+  if (!info.optimizerSteps || !isCount(info.optimizerSteps.generator) || !isCount(info.optimizerSteps.discriminator)) bad('optimizerSteps');
+  if (!Array.isArray(info.rng) || info.rng.length !== 4 || !info.rng.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) bad('rng');
+  if (!Array.isArray(info.manifest)) bad('manifest');
+  if (info.bestValAuc !== null && typeof info.bestValAuc !== 'number') bad('bestValAuc');
+  if (info.bestEpoch !== null && !isCount(info.bestEpoch)) bad('bestEpoch');
+  if (typeof info.epochLossSums !== 'object' || typeof info.epochLossCounts !== 'object') bad('epochLossSums');
 }
 
 /** Whether a model folder (or its crash leftover) holds a model.json. */
@@ -292,7 +422,7 @@ export async function writeModelDir(
   meta?: Record<string, string | number | null>,
 ): Promise<void> {
   const { specs, data } = await encodeState(state);
-  const json = buildModelJson(preset, specs, meta);
+  const json = buildModelJson(preset, specs, meta, await sha256Hex(data));
   await replaceDirAtomic(dir, {
     'model.json': JSON.stringify(json, null, 1) + '\n',
     [WEIGHTS_FILE]: new Uint8Array(data),
@@ -317,7 +447,7 @@ export async function readModelDir(dir: string): Promise<{ json: ModelJson; stat
     throw new InputError(bin, 'missing');
   }
   try {
-    return { json, state: decodeModel(json, asArrayBuffer(data)) };
+    return { json, state: await decodeChecked(asArrayBuffer(data), json.weightsSha256, (b) => decodeModel(json, b)) };
   } catch (err) {
     throw new InputError(bin, err instanceof Error ? err.message : String(err));
   }

@@ -212,7 +212,10 @@ class Squid implements SquidModel {
       return t;
     };
     const entries = this.store.entries();
-    for (const [name, v] of entries) check(name, v.shape);
+    for (const [name, v] of entries) {
+      const t = check(name, v.shape);
+      if (t.dtype !== 'float32') throw new Error(`model state: "${name}" is ${t.dtype}, expected float32`);
+    }
     let pointers: number[] | undefined;
     if (q && pointerName) {
       pointers = Array.from(check(pointerName, [q.numQueues]).dataSync());
@@ -221,7 +224,7 @@ class Squid implements SquidModel {
     }
     for (const [name, v] of entries) {
       const t = state[name] as tf.Tensor;
-      v.assign(t.dtype === 'float32' ? t : tf.cast(t, 'float32'));
+      v.assign(t);
     }
     if (q && pointers) pointers.forEach((p, i) => (q.pointers[i] = p));
   }

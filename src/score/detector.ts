@@ -9,6 +9,7 @@ import type { DiscriminatorBnMode, SquidModel } from '../model/types.js';
 import { presetScore, type Preset } from '../model/presets.js';
 import type { ScoringJson, ScoreStats } from '../io/runDir.js';
 import { anomalyScores, rawOf, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
+import { SquidError } from '../util/errors.js';
 
 export type HeatmapKind = 'gradcam' | 'residual';
 export const HEATMAP_KINDS: readonly HeatmapKind[] = ['gradcam', 'residual'];
@@ -76,6 +77,9 @@ export class Detector {
   /** Scores of raw values of one kind at the stored statistics. */
   fromRaw(raw: ArrayLike<number>, kind: ScoreKind = this.kind): ImageScore[] {
     const s = this.stats(kind);
+    if (!Number.isFinite(s.threshold)) {
+      throw new SquidError(`no statistics or threshold for the ${kind} score were stored with this model; use its primary score (--score ${this.kind})`);
+    }
     const scores = anomalyScores(raw, s.mean, s.std);
     return Array.from(scores, (score, i) => ({
       score,

@@ -32,7 +32,7 @@ export interface EvalOptions {
   backend?: string;
 }
 
-export async function evaluateRun(opts: EvalOptions): Promise<ReportResult> {
+export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { thresholdNote: string }> {
   const detector = await loadDetector(opts.run, opts.score ? { kind: opts.score } : {});
   const primary = detector.kind;
   try {
@@ -104,7 +104,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult> {
     };
     if (opts.backend) meta.backend = opts.backend;
     const others = SCORE_KINDS.filter((k) => k !== primary);
-    return await writeReport({
+    const written = await writeReport({
       out: opts.out,
       rows: rows[primary],
       valRows,
@@ -117,6 +117,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult> {
       thumbnails,
       meta,
     });
+    return { ...written, thresholdNote };
   } finally {
     detector.dispose();
   }

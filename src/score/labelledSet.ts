@@ -1,7 +1,9 @@
 /**
  * A labelled image set for validation and evaluation (Node only), from:
- * - a folder with labels.csv (path,label[,type]; paths relative to the
- *   folder), as the DigitAnatomy writer makes (its root or its test/);
+ * - a folder with labels.csv (path,label[,type]), as the DigitAnatomy
+ *   writer makes (its root or its test/). Paths are relative to that
+ *   folder and must stay inside it (no absolute paths, no "../"); a path
+ *   listed twice is an error naming both rows;
  * - a labelled folder (class sub-folders, normal/ = 0, others = 1).
  * Anomaly types come from labels.csv's type column, else from file-name
  * prefixes of abnormal images ("missing_003.png" -> missing), else from
@@ -40,14 +42,24 @@ function parseLabelsCsv(text: string, file: string): TypedItem[] {
     throw new InputError(file, `not a valid CSV (${err instanceof Error ? err.message : String(err)})`);
   }
   const dir = path.dirname(file);
+  const rowOf = new Map<string, number>();
   return rows.map((r, i) => {
     const p = r.path;
     const l = r.label;
+    const row = i + 2;
     if (!p || (l !== '0' && l !== '1')) {
-      throw new InputError(file, `row ${i + 2}: needs a path and a label of 0 or 1 (columns path,label[,type])`);
+      throw new InputError(file, `row ${row}: needs a path and a label of 0 or 1 (columns path,label[,type])`);
     }
+    // paths are relative to the set's folder and stay inside it
+    const rel = path.normalize(p);
+    if (path.isAbsolute(p) || rel === '..' || rel.startsWith(`..${path.sep}`)) {
+      throw new InputError(file, `row ${row}: path "${p}" must be relative to the folder of labels.csv and stay inside it`);
+    }
+    const first = rowOf.get(rel);
+    if (first !== undefined) throw new InputError(file, `rows ${first} and ${row} both list "${p}"`);
+    rowOf.set(rel, row);
     const label = l === '1' ? 1 : 0;
-    return { path: path.join(dir, p), label, type: label === 0 ? 'normal' : r.type || 'abnormal' };
+    return { path: path.join(dir, rel), label, type: label === 0 ? 'normal' : r.type || 'abnormal' };
   });
 }
 

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiscriminatorBnMode, SquidModel } from '../model/types.js';
+import { SquidError } from '../util/errors.js';
 
 import { SCORE_KINDS, type ScoreKind } from '../model/presets.js';
 
@@ -36,6 +37,22 @@ export function rawOf(raw: RawScores, kind: ScoreKind): Float32Array {
 }
 
 /** Options of scoreBatch / scoreImages. */
+/**
+ * A score came out NaN or infinite: the model (its weights) is damaged or
+ * the image is; never a call of "normal" or "anomaly".
+ */
+export class NonFiniteScoreError extends SquidError {
+  constructor(
+    readonly kind: ScoreKind,
+    /** The image's index in the scored set. */
+    readonly index: number,
+    readonly value: number,
+  ) {
+    super(`the ${kind} score of image ${index + 1} is ${value}: the model's weights are damaged (retrain or re-export); no score is given`);
+    this.name = 'NonFiniteScoreError';
+  }
+}
+
 export interface ScoreOptions {
   /** Discriminator batch norm (default per-image: a score never depends on the batch). */
   bn?: DiscriminatorBnMode;
@@ -69,12 +86,20 @@ export async function scoreBatch(
     distillation: () => tf.neg(gap as tf.Tensor1D),
   };
   const raw: RawScores = {};
-  for (const k of kinds) {
-    const v = tf.tidy(compute[k]);
-    raw[k] = (await v.data()) as Float32Array;
-    v.dispose();
+  try {
+    for (const k of kinds) {
+      const v = tf.tidy(compute[k]);
+      raw[k] = (await v.data()) as Float32Array;
+      v.dispose();
+      const bad = (raw[k] as Float32Array).findIndex((s) => !Number.isFinite(s));
+      if (bad >= 0) throw new NonFiniteScoreError(k, bad, (raw[k] as Float32Array)[bad] as number);
+    }
+  } catch (err) {
+    recon.dispose();
+    throw err;
+  } finally {
+    gap?.dispose();
   }
-  gap?.dispose();
   if (opts.keepReconstruction) return { raw, reconstruction: recon };
   recon.dispose();
   return { raw };
@@ -103,8 +128,14 @@ export async function scoreImages(
   for (let start = 0; start < n; start += bs) {
     const m = Math.min(bs, n - start);
     const x = tf.tensor4d(pixels.subarray(start * per, (start + m) * per), [m, size, size, 1]);
-    const r = await scoreBatch(model, x, { keepReconstruction: Boolean(opts.onReconstruction), bn: opts.bn, kinds });
-    x.dispose();
+    let r: BatchScores;
+    try {
+      r = await scoreBatch(model, x, { keepReconstruction: Boolean(opts.onReconstruction), bn: opts.bn, kinds });
+    } catch (err) {
+      throw err instanceof NonFiniteScoreError ? new NonFiniteScoreError(err.kind, start + err.index, err.value) : err;
+    } finally {
+      x.dispose();
+    }
     for (const k of kinds) rawOf(out, k).set(rawOf(r.raw, k), start);
     if (r.reconstruction) {
       try {
@@ -117,9 +148,19 @@ export async function scoreImages(
   return out;
 }
 
-/** Anomaly score of raw normality values: 1 - sigmoid((raw - mean) / std). */
+/**
+ * The smallest standard deviation of a raw score that standardization uses
+ * (in Node and the browser alike, and stored in scoring.json): raw scores
+ * that barely vary over the training images (a std of 0) would otherwise
+ * divide by zero. Raw scores are logits and mean squared errors, whose
+ * spreads measured so far are 1e-3 and above.
+ */
+export const SCORE_STD_FLOOR = 1e-6;
+
+/** Anomaly score of raw normality values: 1 - sigmoid((raw - mean) / max(std, SCORE_STD_FLOOR)). */
 export function anomalyScores(raw: ArrayLike<number>, mean: number, std: number): Float64Array {
-  const s = std > 0 && Number.isFinite(std) ? std : 1;
+  if (!Number.isFinite(mean) || !Number.isFinite(std)) throw new SquidError(`score statistics are not finite (mean ${mean}, std ${std})`);
+  const s = Math.max(std, SCORE_STD_FLOOR);
   const out = new Float64Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const z = ((raw[i] as number) - mean) / s;

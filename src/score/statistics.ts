@@ -10,7 +10,7 @@
 import type { SquidModel } from '../model/types.js';
 import { rocAuc } from '../metrics/roc.js';
 import { chooseThreshold } from '../metrics/threshold.js';
-import { anomalyScores, meanStd, rawOf, scoreImages, SCORE_KINDS, type RawScores, type ScoreKind } from './scorer.js';
+import { anomalyScores, meanStd, rawOf, scoreImages, SCORE_KINDS, SCORE_STD_FLOOR, type RawScores, type ScoreKind } from './scorer.js';
 import type { ScoreStats, ScoringJson } from '../io/runDir.js';
 
 /** Labelled images held in memory. */
@@ -79,7 +79,7 @@ export async function computeScoring(
   for (const k of SCORE_KINDS) {
     const train = rawOf(trainRaw, k);
     const { mean, std } = meanStd(train);
-    const safeStd = std > 0 ? std : 1;
+    const safeStd = Math.max(std, SCORE_STD_FLOOR);
     const trainScores = anomalyScores(train, mean, safeStd);
     const chosen =
       val && valRaw
@@ -93,5 +93,5 @@ export async function computeScoring(
           );
     stats[k] = { mean, std: safeStd, threshold: chosen.value, policy: chosen.policy, trainRaw: Array.from(train) };
   }
-  return { ...stats, trainImages: n, date: new Date().toISOString() };
+  return { ...stats, trainImages: n, stdFloor: SCORE_STD_FLOOR, date: new Date().toISOString() };
 }

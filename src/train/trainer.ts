@@ -19,7 +19,9 @@ import type { BatchSource } from './sources.js';
 import { silentProgress, formatLosses, type ProgressReporter } from './progress.js';
 import {
   appendLog,
+  clearRun,
   readCheckpoint,
+  runContents,
   readModelDir,
   modelDirExists,
   readRunConfig,
@@ -35,6 +37,7 @@ import {
   type ScoringJson,
 } from '../io/runDir.js';
 import { disposeState, type TensorState } from '../io/modelState.js';
+import { lockRun } from '../io/runLock.js';
 import { SCORE_KINDS, type ScoreKind } from '../score/scorer.js';
 import { computeScoring, validate, type ClassSpread, type LabelledPixels } from '../score/statistics.js';
 
@@ -54,6 +57,8 @@ export interface TrainLoopOptions {
   createModel: ModelFactory;
   /** Continue from RUN/checkpoint. */
   resume?: boolean;
+  /** Delete a run already in `out` and start again (without it, such a folder is refused). */
+  overwrite?: boolean;
   /** Stop after this many iterations in total (checkpointed; resumable). */
   maxIters?: number;
   /**
@@ -139,8 +144,30 @@ function samePreset(a: Preset, b: Preset): boolean {
 }
 
 export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
-  const run = opts.out;
   const progress = opts.progress ?? silentProgress;
+  const release = await lockRun(opts.out, (m) => progress.info(m));
+  try {
+    if (!opts.resume) await claimFolder(opts.out, opts.overwrite ?? false);
+    return await lockedTrainLoop(opts, progress);
+  } finally {
+    await release();
+  }
+}
+
+/** Refuses a folder that holds a run, unless told to overwrite it. */
+async function claimFolder(run: string, overwrite: boolean): Promise<void> {
+  const found = await runContents(run);
+  if (found.length === 0) return;
+  if (!overwrite) {
+    throw new SquidError(
+      `${run} already holds a run (${found.join(', ')}): continue it with --resume, or start again with --overwrite (which deletes it)`,
+    );
+  }
+  await clearRun(run);
+}
+
+async function lockedTrainLoop(opts: TrainLoopOptions, progress: ProgressReporter): Promise<TrainResult> {
+  const run = opts.out;
   let preset = opts.preset;
   let seed = opts.seed;
   let config: RunConfig;
@@ -291,7 +318,9 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
       for (const k of LOSS_KEYS) if (counts[k]) means[k] = (sums[k] as number) / (counts[k] as number);
       let valAuc: Partial<Record<ScoreKind, number>> | undefined;
       let valSpread: Partial<Record<ScoreKind, ClassSpread>> | undefined;
-      const valNow = partial || stopNow || epoch + 1 >= t.epochs || (epoch + 1) % Math.max(1, opts.valEvery ?? 1) === 0;
+      // a signal stops at once: no validation, no best model (resume validates later)
+      const interrupted = stoppedBy === 'interrupted';
+      const valNow = !interrupted && (partial || stopNow || epoch + 1 >= t.epochs || (epoch + 1) % Math.max(1, opts.valEvery ?? 1) === 0);
       if (opts.val && inEpoch > 0 && valNow) {
         ({ auc: valAuc, spread: valSpread } = await validate(model, opts.val));
         const sel = valAuc[selectBy];
@@ -306,7 +335,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
             date: new Date().toISOString(),
           });
         }
-      } else if (!opts.val && inEpoch > 0) {
+      } else if (!opts.val && inEpoch > 0 && !interrupted) {
         bestEpoch = epoch;
         await saveModel(run, preset, model, {
           epoch: epoch + 1,

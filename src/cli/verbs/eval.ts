@@ -52,7 +52,7 @@ export function register(program: Command): void {
         `AUC ${k}: ${v.auc.toFixed(4)} [${v.auc_ci.low.toFixed(3)}, ${v.auc_ci.high.toFixed(3)}]`,
         ...Object.entries(v.per_type_auc ?? {}).map(([t, x]) => `  ${k} AUC ${t}: ${x.auc.toFixed(4)} (n=${x.n})`),
       ]),
-      `threshold ${m.threshold.value.toFixed(4)} (${m.threshold.policy}): accuracy ${m.metrics.accuracy.toFixed(4)}, F1 ${m.metrics.f1.toFixed(4)}`,
+      `threshold ${m.threshold.value.toFixed(4)} (${r.thresholdNote}): accuracy ${m.metrics.accuracy.toFixed(4)}, F1 ${m.metrics.f1.toFixed(4)}`,
       `report: ${r.files.reportHtml}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');

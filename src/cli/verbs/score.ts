@@ -20,14 +20,15 @@ interface ScoreCliOptions {
   backend: string;
 }
 
-/** Distinct PNG names for the heatmaps of `files` (basename, then _2, _3 on clashes). */
+/** Distinct PNG names for the heatmaps of `files` (basename, then _2, _3, ... until unused). */
 export function heatmapNames(files: readonly string[]): string[] {
-  const seen = new Map<string, number>();
+  const used = new Set<string>();
   return files.map((f) => {
     const base = path.basename(f, path.extname(f));
-    const n = (seen.get(base) ?? 0) + 1;
-    seen.set(base, n);
-    return n === 1 ? `${base}.png` : `${base}_${n}.png`;
+    let name = `${base}.png`;
+    for (let n = 2; used.has(name); n++) name = `${base}_${n}.png`;
+    used.add(name);
+    return name;
   });
 }
 

@@ -20,6 +20,7 @@ interface TrainCliOptions {
   seed: number;
   backend: string;
   resume?: boolean;
+  overwrite?: boolean;
   maxIters?: number;
   maxMinutes?: number;
   selectBy?: ScoreKind;
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'batch size (default: the preset\'s)', parseIntOption('--batch-size', 1))
     .option('--seed <n>', 'random seed', parseIntOption('--seed', 0), 0)
     .option('--resume', 'continue the run in --out from its checkpoint')
+    .option('--overwrite', 'delete the run already in --out and start again (without it, such a folder is refused)')
     .option('--max-iters <n>', 'stop after N iterations in all (checkpointed; resume continues)', parseIntOption('--max-iters', 0))
     .option(
       '--max-minutes <m>',
@@ -54,6 +56,10 @@ export function register(program: Command): void {
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'lines', 'none']).default('auto'));
   addBackendOption(cmd).action(async (o: TrainCliOptions) => {
     const info = await useBackend(parseBackendChoice(o.backend));
+    if (o.resume && o.overwrite) throw new SquidError('--resume and --overwrite exclude each other');
+    if (o.resume && o.config) {
+      throw new SquidError(`--config cannot change a resumed run (its settings are in ${runPaths(o.out).config}); start a new run to use it`);
+    }
     const stored = o.resume ? await readRunConfig(o.out) : null;
     if (!stored && !o.data) throw new SquidError('--data is required (a folder of normal images, or "digitanatomy")');
     if (!stored && !o.preset) throw new SquidError('--preset is required');
@@ -67,14 +73,20 @@ export function register(program: Command): void {
     let val: string | null | undefined = o.val === 'none' ? null : o.val;
     if (!stored && val === undefined && o.data === 'digitanatomy') val = 'digitanatomy';
     const controller = new AbortController();
-    const onSigint = () => {
-      if (controller.signal.aborted) process.exit(130);
-      process.stderr.write('\nsquid: stopping after this iteration and saving a checkpoint (Ctrl-C again to quit at once)\n');
+    let exitCode = 130;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (controller.signal.aborted) {
+        process.stderr.write('squid: still saving the checkpoint; it takes a few seconds\n');
+        return;
+      }
+      exitCode = signal === 'SIGTERM' ? 143 : 130;
+      process.stderr.write(`\nsquid: ${signal}: stopping after this iteration and saving a checkpoint\n`);
       controller.abort();
     };
     // Ctrl-C, or a job scheduler's SIGTERM: finish the iteration, save, stop.
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    // A second signal does not cut the save short.
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
       const r = await train({
         data: o.data,
@@ -85,6 +97,7 @@ export function register(program: Command): void {
         batchSize: o.batchSize,
         seed: stored ? undefined : o.seed,
         resume: o.resume,
+        overwrite: o.overwrite,
         maxIters: o.maxIters,
         maxMinutes: o.maxMinutes,
         selectBy: o.selectBy,
@@ -105,10 +118,10 @@ export function register(program: Command): void {
           : [`interrupted: continue with squid train --out ${r.run} --resume`]),
       ].filter((l) => l !== '');
       process.stdout.write(lines.join('\n') + '\n');
-      if (r.stoppedBy === 'interrupted') process.exitCode = 130;
+      if (r.stoppedBy === 'interrupted') process.exitCode = exitCode;
     } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
   });
 }

@@ -1,0 +1,172 @@
+/**
+ * Exploration: per-patch (per grid position) scores on one trained model.
+ * An anomaly on DigitAnatomy changes one or two of the nine patches; an
+ * image-level mean dilutes it with the other patches' noise. This measures
+ * each candidate's validation AUC per anomaly type when the per-patch values
+ * are z-scored per position (mean and std over normal training images only)
+ * and reduced by max.
+ *   node dist/bench/tileScores.js --run R [--which best|checkpoint] [--normals 300] [--train-images 300]
+ * Reads model internals on purpose (it is a measuring tool, not the product).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from 'node:util';
+import { useBackend } from '../src/backend/select.js';
+import type { SquidModules } from '../src/model/squid.js';
+import { createSquid } from '../src/model/squid.js';
+import { splitPatches } from '../src/model/patches.js';
+import type { Skip } from '../src/model/encoder.js';
+import { readCheckpoint, readModelDir, readRunConfig, runPaths } from '../src/io/runDir.js';
+import { disposeState, type TensorState } from '../src/io/modelState.js';
+import { trainingSource, generatedValSet } from '../src/train/data.js';
+import { rocAuc } from '../src/metrics/roc.js';
+
+const { values } = parseArgs({
+  options: {
+    run: { type: 'string' },
+    which: { type: 'string', default: 'best' },
+    normals: { type: 'string', default: '300' },
+    'train-images': { type: 'string', default: '300' },
+  },
+});
+
+/** Per-patch maps of one batch: name -> [n, N] */
+type PatchMaps = Record<string, Float32Array>;
+
+/** [B or B*N, h, w, c] -> [B, N] mean over each patch's share. */
+function perPatch(t: tf.Tensor4D, B: number, P: number): tf.Tensor2D {
+  const rows = t.shape[0] === B ? splitPatches(t, P) : t;
+  return tf.reshape(tf.mean(tf.reshape(rows, [B * P * P, -1]), 1), [B, P * P]);
+}
+
+async function patchMaps(m: SquidModules, pixels: Float32Array, size: number, P: number): Promise<PatchMaps> {
+  const per = size * size;
+  const n = pixels.length / per;
+  const out: Record<string, Float32Array[]> = {};
+  for (let s = 0; s < n; s += 16) {
+    const B = Math.min(16, n - s);
+    const maps = tf.tidy(() => {
+      const x = tf.tensor4d(pixels.subarray(s * per, (s + B) * per), [B, size, size, 1]);
+      const { bottleneck, skips } = m.encoder.apply(x, 'running');
+      let st = m.inpainting ? m.inpainting.apply(bottleneck, 'running', undefined).features : bottleneck;
+      let te = bottleneck;
+      const r: Record<string, tf.Tensor2D> = {};
+      const L = m.student.levels;
+      for (let i = 0; i < L; i++) {
+        const skip = skips[L - 1 - i] as Skip;
+        st = m.student.level(i, st, skip, 'running', undefined);
+        te = (m.teacher as NonNullable<SquidModules['teacher']>).level(i, te, skip, 'running', undefined);
+        r[`gap${i}`] = perPatch(tf.squaredDifference(st, te) as tf.Tensor4D, B, P);
+      }
+      const recon = m.student.output(st, true);
+      const teacherRecon = (m.teacher as NonNullable<SquidModules['teacher']>).output(te, true);
+      r.residual = perPatch(tf.squaredDifference(recon, x) as tf.Tensor4D, B, P);
+      r.teacherResidual = perPatch(tf.squaredDifference(teacherRecon, x) as tf.Tensor4D, B, P);
+      r.reconGap = perPatch(tf.squaredDifference(recon, teacherRecon) as tf.Tensor4D, B, P);
+      return r;
+    });
+    for (const [k, t] of Object.entries(maps)) (out[k] ??= []).push((await t.data()) as Float32Array);
+    tf.dispose(Object.values(maps));
+  }
+  const cat = (a: Float32Array[]): Float32Array => {
+    const r = new Float32Array(a.reduce((t, v) => t + v.length, 0));
+    let o = 0;
+    for (const v of a) {
+      r.set(v, o);
+      o += v.length;
+    }
+    return r;
+  };
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, cat(v)]));
+}
+
+/** Per-position mean and std of [n, N] rows. */
+function positionStats(a: Float32Array, N: number): { mu: number[]; sd: number[] } {
+  const n = a.length / N;
+  const mu = Array.from({ length: N }, (_, p) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += a[i * N + p]!;
+    return s / n;
+  });
+  const sd = mu.map((m, p) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (a[i * N + p]! - m) ** 2;
+    return Math.sqrt(s / n) || 1;
+  });
+  return { mu, sd };
+}
+
+function reduce(a: Float32Array, N: number, f: (v: number, p: number) => number, how: 'max' | 'mean'): number[] {
+  const n = a.length / N;
+  return Array.from({ length: n }, (_, i) => {
+    let r = how === 'max' ? -Infinity : 0;
+    for (let p = 0; p < N; p++) {
+      const v = f(a[i * N + p]!, p);
+      r = how === 'max' ? Math.max(r, v) : r + v / N;
+    }
+    return r;
+  });
+}
+
+async function main(): Promise<void> {
+  await useBackend('auto', { quiet: true });
+  const run = values.run as string;
+  const cfg = await readRunConfig(run);
+  const preset = cfg.preset;
+  let state: TensorState;
+  if (values.which === 'best') state = (await readModelDir(runPaths(run).best)).state;
+  else {
+    const ck = await readCheckpoint(run);
+    if (!ck) throw new Error('no checkpoint');
+    state = {};
+    for (const [k, v] of Object.entries(ck.state)) if (k.startsWith('model/')) state[k.slice(6)] = v;
+    else v.dispose();
+  }
+  const model = createSquid(preset, { seed: 0 });
+  model.setState(state);
+  disposeState(state);
+  const m = (model as unknown as { m: SquidModules }).m;
+  const size = preset.model.imageSize;
+  const P = preset.model.patchesPerSide;
+  const N = P * P;
+  const source = await trainingSource('digitanatomy', preset, 123);
+  const train = await patchMaps(m, source.sample(Number(values['train-images'])), size, P);
+  const val = await generatedValSet(preset, 7, Number(values.normals));
+  const v = await patchMaps(m, val.x, size, P);
+  const types = ['missing', 'misordered', 'flipped', 'zero'];
+  const rows: string[] = ['| candidate | all | ' + types.join(' | ') + ' |', '| --- | ---: |' + types.map(() => ' ---: |').join('')];
+  const report = (name: string, score: number[]): void => {
+    const all = rocAuc(val.labels, score);
+    const per = types.map((t) => {
+      const idx = (val.types as string[]).map((u, i) => (u === t || u === 'normal' ? i : -1)).filter((i) => i >= 0);
+      return rocAuc(
+        idx.map((i) => val.labels[i]!),
+        idx.map((i) => score[i]!),
+      );
+    });
+    rows.push(`| ${name} | ${all.toFixed(3)} | ${per.map((a) => a.toFixed(3)).join(' | ')} |`);
+  };
+  const z: Record<string, number[]> = {};
+  for (const k of Object.keys(v)) {
+    const st = positionStats(train[k]!, N);
+    report(`${k} mean`, reduce(v[k]!, N, (x) => x, 'mean'));
+    report(`${k} max`, reduce(v[k]!, N, (x) => x, 'max'));
+    z[k] = reduce(v[k]!, N, (x, p) => (x - st.mu[p]!) / st.sd[p]!, 'max');
+    report(`${k} z-max`, z[k]!);
+  }
+  const gapKeys = Object.keys(v).filter((k) => k.startsWith('gap'));
+  const gapSum = new Float32Array(v[gapKeys[0]!]!.length);
+  const gapSumT = new Float32Array(train[gapKeys[0]!]!.length);
+  for (const k of gapKeys) {
+    v[k]!.forEach((x, i) => (gapSum[i]! += x));
+    train[k]!.forEach((x, i) => (gapSumT[i]! += x));
+  }
+  const st = positionStats(gapSumT, N);
+  report('gap (all levels) z-max', reduce(gapSum, N, (x, p) => (x - st.mu[p]!) / st.sd[p]!, 'max'));
+  report('gap z-max + residual z-max', z.residual!.map((r, i) => r + Math.max(...gapKeys.map((k) => z[k]![i]!))));
+  console.log(rows.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
