@@ -395,7 +395,7 @@ function checkCheckpointInfo(info: CheckpointJson, file: string): void {
   };
   for (const k of ['epoch', 'iterationInEpoch', 'iteration'] as const) if (!isCount(info[k])) bad(k);
   if (!info.optimizerSteps || !isCount(info.optimizerSteps.generator) || !isCount(info.optimizerSteps.discriminator)) bad('optimizerSteps');
-  if (!Array.isArray(info.rng) || info.rng.length !== 4 || !info.rng.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) bad('rng');
+  if (!Array.isArray(info.rng) || info.rng.length !== 4 || !info.rng.every((v) => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32)) bad('rng');
   if (!Array.isArray(info.manifest)) bad('manifest');
   if (info.bestValAuc !== null && typeof info.bestValAuc !== 'number') bad('bestValAuc');
   if (info.bestEpoch !== null && !isCount(info.bestEpoch)) bad('bestEpoch');

@@ -11,6 +11,10 @@
  * docs/detection.md has the measurements behind each preset's default.
  * The anomaly score is 1 - sigmoid((raw - mean) / std), with mean and std
  * over training images: higher = more anomalous, in (0, 1).
+ * A score does not depend on the other images of its batch (per-image batch
+ * norm), up to float rounding: the native backend's kernels sum in an order
+ * that depends on the batch size, which moves a raw score by ~1e-6 (within
+ * 1e-5 relative, tested in test/reliability.test.ts).
  * Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -132,6 +132,16 @@ async function saveModel(run: string, preset: Preset, model: SquidModel, meta: R
   }
 }
 
+/** The name of the first tensor holding a NaN or an infinity, or null. */
+function firstNonFinite(state: TensorState): string | null {
+  for (const [name, t] of Object.entries(state)) {
+    if (t.dtype !== 'float32') continue;
+    const v = t.dataSync();
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return name;
+  }
+  return null;
+}
+
 function modelPart(state: TensorState): TensorState {
   const out: TensorState = {};
   for (const [k, v] of Object.entries(state)) if (k.startsWith('model/')) out[k.slice(6)] = v;
@@ -223,6 +233,11 @@ async function lockedTrainLoop(opts: TrainLoopOptions, progress: ProgressReporte
     if (opts.resume) {
       const ck = await readCheckpoint(run);
       if (!ck) throw new SquidError(`${runPaths(run).checkpoint}: no checkpoint to resume from`);
+      const bad = firstNonFinite(ck.state);
+      if (bad) {
+        disposeState(ck.state);
+        throw new SquidError(`${runPaths(run).checkpoint}: "${bad}" holds NaN or infinite values; the checkpoint is damaged and cannot be resumed`);
+      }
       try {
         model.setState(modelPart(ck.state));
         opt.g.setState('optimizer/generator/', ck.state, ck.info.optimizerSteps.generator);
