@@ -13,12 +13,12 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { useBackend } from '../src/backend/select.js';
-import { getPreset } from '../src/model/presets.js';
-import { exportUntrained } from '../src/export/untrained.js';
-import { serveStatic } from '../src/export/appServer.js';
-import { saveGrayPng } from '../src/image/encode.js';
-import { Rng } from '../src/util/rng.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { getPreset } from '../src/core/squid/presets.js';
+import { exportUntrained } from '../src/node/export/untrained.js';
+import { serveStatic } from '../src/node/export/appServer.js';
+import { saveGrayPng } from '../src/node/image/encode.js';
+import { Rng } from '../src/core/util/rng.js';
 import {
   REPO,
   browserSkipReason,

@@ -6,9 +6,9 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { readLog } from '../src/io/runDir.js';
-import { lineChartSvg, type LineSeries } from '../src/report/svg.js';
-import { SCORE_KINDS, type ScoreKind } from '../src/model/presets.js';
+import { readLog } from '../src/node/io/runDir.js';
+import { lineChartSvg, type LineSeries } from '../src/node/report/svg.js';
+import { SCORE_KINDS, type ScoreKind } from '../src/core/squid/presets.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

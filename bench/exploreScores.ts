@@ -7,13 +7,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { useBackend } from '../src/backend/select.js';
-import { createSquid, type SquidModules } from '../src/model/squid.js';
-import { readCheckpoint, readModelDir, readRunConfig, runPaths } from '../src/io/runDir.js';
-import { disposeState, type TensorState } from '../src/io/modelState.js';
-import { trainingSource, validationSet } from '../src/train/data.js';
-import { rocAuc } from '../src/metrics/roc.js';
-import { rawOf, scoreImages, SCORE_KINDS, type ScoreKind } from '../src/score/scorer.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { createSquid, type SquidModules } from '../src/core/squid/squid.js';
+import { readCheckpoint, readModelDir, readRunConfig, runPaths } from '../src/node/io/runDir.js';
+import { disposeState, type TensorState } from '../src/core/io/modelState.js';
+import { trainingSource, validationSet } from '../src/node/train/data.js';
+import { rocAuc } from '../src/node/metrics/roc.js';
+import { rawOf, scoreImages, SCORE_KINDS, type ScoreKind } from '../src/core/score/scorer.js';
 
 const { values } = parseArgs({
   options: {

@@ -3,7 +3,7 @@
  * reports its peak RSS. `node dist/bench/model.js --preset zhanglab --mode
  * train|infer|infer-batch [--iters 2] [--warmup 1] [--backend native] [--two-forwards]`; prints one JSON line.
  */
-import { useBackend, parseBackendChoice } from '../src/backend/select.js';
+import { useBackend, parseBackendChoice } from '../src/node/backend/select.js';
 import { makeWorkload } from './workload.js';
 import { argValue, hasFlag } from './args.js';
 

@@ -7,11 +7,11 @@
  * step's memory is when tensors hold the most (native backend only).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend, parseBackendChoice } from '../src/backend/select.js';
+import { useBackend, parseBackendChoice } from '../src/node/backend/select.js';
 import { makeWorkload } from './workload.js';
 import { argValue, hasFlag } from './args.js';
-import { loadAddon } from '../src/backend/native/addon.js';
-import { coldMegabytes, pooledBlocks, pooledMegabytes } from '../src/backend/native/storage.js';
+import { loadAddon } from '../src/node/backend/native/addon.js';
+import { coldMegabytes, pooledBlocks, pooledMegabytes } from '../src/node/backend/native/storage.js';
 
 export interface KernelRow {
   kernel: string;

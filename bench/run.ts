@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../src/backend/select.js';
-import { registerNativeBackend } from '../src/backend/nativeBackend.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { registerNativeBackend } from '../src/node/backend/nativeBackend.js';
 import { kernelCases, timeCase } from './kernels.js';
 import { argValue, hasFlag } from './args.js';
 

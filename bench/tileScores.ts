@@ -10,15 +10,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { useBackend } from '../src/backend/select.js';
-import type { SquidModules } from '../src/model/squid.js';
-import { createSquid } from '../src/model/squid.js';
-import { splitPatches } from '../src/model/patches.js';
-import type { Skip } from '../src/model/encoder.js';
-import { readCheckpoint, readModelDir, readRunConfig, runPaths } from '../src/io/runDir.js';
-import { disposeState, type TensorState } from '../src/io/modelState.js';
-import { trainingSource, generatedValSet } from '../src/train/data.js';
-import { rocAuc } from '../src/metrics/roc.js';
+import { useBackend } from '../src/node/backend/select.js';
+import type { SquidModules } from '../src/core/squid/squid.js';
+import { createSquid } from '../src/core/squid/squid.js';
+import { splitPatches } from '../src/core/squid/patches.js';
+import type { Skip } from '../src/core/squid/encoder.js';
+import { readCheckpoint, readModelDir, readRunConfig, runPaths } from '../src/node/io/runDir.js';
+import { disposeState, type TensorState } from '../src/core/io/modelState.js';
+import { trainingSource, generatedValSet } from '../src/node/train/data.js';
+import { rocAuc } from '../src/node/metrics/roc.js';
 
 const { values } = parseArgs({
   options: {

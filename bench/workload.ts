@@ -1,17 +1,17 @@
 /**
  * The whole-model workload of the bench and the profile: one training
- * iteration exactly as src/train/trainer.ts runs it (ganStep: discriminator
+ * iteration exactly as src/node/train/trainer.ts runs it (ganStep: discriminator
  * step, then generator step and queue writes, both with our Adam) and
  * per-image inference (reconstruction + discriminator score), on the real
  * model (createSquid).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolvePreset } from '../src/model/presetSchema.js';
-import type { Preset } from '../src/model/presets.js';
-import { createSquid } from '../src/model/squid.js';
-import { createOptimizers, ganStep, type OptimizerPair } from '../src/train/ganStep.js';
-import { Rng } from '../src/util/rng.js';
-import { hintWorkload } from '../src/backend/hints.js';
+import { resolvePreset } from '../src/core/squid/presetSchema.js';
+import type { Preset } from '../src/core/squid/presets.js';
+import { createSquid } from '../src/core/squid/squid.js';
+import { createOptimizers, ganStep, type OptimizerPair } from '../src/node/train/ganStep.js';
+import { Rng } from '../src/core/util/rng.js';
+import { hintWorkload } from '../src/core/ops/hints.js';
 
 export interface Workload {
   preset: Preset;

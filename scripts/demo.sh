@@ -19,7 +19,7 @@ squid=(node bin/squid.js)
 epochs=()
 [[ -n "${EPOCHS:-}" ]] && epochs=(--epochs "$EPOCHS")
 
-[[ -f dist/src/cli/main.js ]] || npm run build --silent
+[[ -f dist/src/node/cli/main.js ]] || npm run build --silent
 
 echo "demo: backend"
 "${squid[@]}" doctor | sed 's/^/  /'

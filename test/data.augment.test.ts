@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../src/util/rng.js';
-import { affineImage, augment, randomAffineParams } from '../src/data/augment.js';
+import { Rng } from '../src/core/util/rng.js';
+import { affineImage, augment, randomAffineParams } from '../src/node/data/augment.js';
 
 const S = 20;
 const ramp = Float32Array.from({ length: S * S }, (_, i) => ((i % S) + Math.floor(i / S)) / (2 * S));

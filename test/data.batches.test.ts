@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../src/util/rng.js';
-import { batchesOf, epochBatches, inMemoryBatches, shuffledOrder } from '../src/data/batches.js';
-import { saveGrayPng } from '../src/image/encode.js';
+import { Rng } from '../src/core/util/rng.js';
+import { batchesOf, epochBatches, inMemoryBatches, shuffledOrder } from '../src/node/data/batches.js';
+import { saveGrayPng } from '../src/node/image/encode.js';
 import { writeFile } from 'node:fs/promises';
 
 test('shuffle and batching are deterministic for a seed and cover every item once', () => {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveGrayPng } from '../src/image/encode.js';
-import { classLabelOf, readLabelledFolder, readNormalFolder } from '../src/data/folders.js';
-import { parseChexpertCsv, readChexpertCsv } from '../src/data/chexpert.js';
-import { InputError } from '../src/util/errors.js';
+import { saveGrayPng } from '../src/node/image/encode.js';
+import { classLabelOf, readLabelledFolder, readNormalFolder } from '../src/node/data/folders.js';
+import { parseChexpertCsv, readChexpertCsv } from '../src/node/data/chexpert.js';
+import { InputError } from '../src/core/util/errors.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'squid-data-'));

@@ -22,16 +22,16 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { useBackend } from '../src/backend/select.js';
-import { getPreset } from '../src/model/presets.js';
-import { createSquid } from '../src/model/squid.js';
-import { createDigitAnatomy } from '../src/digitanatomy/index.js';
-import { saveGrayPng } from '../src/image/encode.js';
-import { loadImage } from '../src/image/load.js';
-import { loadExport } from '../src/export/loadExport.js';
-import { folderReader } from '../src/export/nodeFiles.js';
-import { inferImage } from '../src/export/infer.js';
-import { serveStatic } from '../src/export/appServer.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { getPreset } from '../src/core/squid/presets.js';
+import { createSquid } from '../src/core/squid/squid.js';
+import { createDigitAnatomy } from '../src/node/digitanatomy/index.js';
+import { saveGrayPng } from '../src/node/image/encode.js';
+import { loadImage } from '../src/node/image/load.js';
+import { loadExport } from '../src/core/export/loadExport.js';
+import { folderReader } from '../src/node/export/nodeFiles.js';
+import { inferImage } from '../src/core/score/infer.js';
+import { serveStatic } from '../src/node/export/appServer.js';
 import {
   REPO,
   browserSkipReason,

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { train } from '../src/api.js';
+import { train } from '../src/node/api.js';
 import { REPO } from './e2eHarness.js';
 
 export interface NodeScore {

@@ -1,13 +1,13 @@
 /**
- * The browser's pixel preparation (src/export/pixels.ts) against the Node
+ * The browser's pixel preparation (src/core/image/pixels.ts) against the Node
  * loader (sharp): exact at the model size, within a few 8-bit levels when
  * resizing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { decodeImage } from '../src/image/load.js';
-import { prepareRgba, resizeLinear } from '../src/export/pixels.js';
+import { decodeImage } from '../src/node/image/load.js';
+import { prepareRgba, resizeLinear } from '../src/core/image/pixels.js';
 
 /** A smooth pattern with edges; colour: the channels differ. */
 function pattern(w: number, h: number, colour: boolean): Uint8Array {

@@ -4,10 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadImage, ImageLoadError, decodeImage } from '../src/image/load.js';
-import { encodeGrayPng, saveGrayPng } from '../src/image/encode.js';
-import { InputError } from '../src/util/errors.js';
-import { loadBatch } from '../src/data/batches.js';
+import { loadImage, ImageLoadError, decodeImage } from '../src/node/image/load.js';
+import { encodeGrayPng, saveGrayPng } from '../src/node/image/encode.js';
+import { InputError } from '../src/core/util/errors.js';
+import { loadBatch } from '../src/node/data/batches.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'squid-img-'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resizeBilinear, flipImage } from '../src/image/resize.js';
+import { resizeBilinear, flipImage } from '../src/node/image/resize.js';
 
 test('resizeBilinear: same size is the identity; 2x2 -> 4x4 uses half-pixel centres', () => {
   const src = Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8]);

@@ -4,8 +4,8 @@ import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, readFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../src/backend/select.js';
-import { buildModelJson, decodeModel, decodeState, encodeState, parseModelJson } from '../src/io/modelState.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { buildModelJson, decodeModel, decodeState, encodeState, parseModelJson } from '../src/core/io/modelState.js';
 import {
   appendLog,
   readCheckpoint,
@@ -18,9 +18,9 @@ import {
   writeCheckpoint,
   writeModelDir,
   type LogEntry,
-} from '../src/io/runDir.js';
-import { getPreset } from '../src/model/presets.js';
-import { InputError } from '../src/util/errors.js';
+} from '../src/node/io/runDir.js';
+import { getPreset } from '../src/core/squid/presets.js';
+import { InputError } from '../src/core/util/errors.js';
 
 await useBackend('cpu');
 

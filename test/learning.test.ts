@@ -13,12 +13,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { useBackend } from '../src/backend/select.js';
-import { getPreset, presetScore } from '../src/model/presets.js';
-import { train } from '../src/api.js';
-import { readLog } from '../src/io/runDir.js';
-import { ArraySource } from '../src/train/sources.js';
-import { Rng } from '../src/util/rng.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { getPreset, presetScore } from '../src/core/squid/presets.js';
+import { train } from '../src/node/api.js';
+import { readLog } from '../src/node/io/runDir.js';
+import { ArraySource } from '../src/node/train/sources.js';
+import { Rng } from '../src/core/util/rng.js';
 import { chestLikeImage, chestLikeNormals } from './learningTask.js';
 
 const info = await useBackend('auto', { quiet: true });

@@ -4,7 +4,7 @@
  * hazy opacity in one lung (a bright, smooth blob that washes out the ribs),
  * the way pneumonia looks on a radiograph. Deterministic from the rng.
  */
-import type { Rng } from '../src/util/rng.js';
+import type { Rng } from '../src/core/util/rng.js';
 
 export function chestLikeImage(rng: Rng, size: number, opacity: boolean): Float32Array {
   const out = new Float32Array(size * size);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../src/util/rng.js';
-import { rocAuc, rocCurve, trapezoidArea } from '../src/metrics/roc.js';
-import { bootstrapAucCi, quantileSorted } from '../src/metrics/bootstrap.js';
-import { metricsAtThreshold } from '../src/metrics/confusion.js';
-import { chooseThreshold, formatThresholdPolicy, parseThresholdPolicy } from '../src/metrics/threshold.js';
-import { SquidError } from '../src/util/errors.js';
+import { Rng } from '../src/core/util/rng.js';
+import { rocAuc, rocCurve, trapezoidArea } from '../src/node/metrics/roc.js';
+import { bootstrapAucCi, quantileSorted } from '../src/node/metrics/bootstrap.js';
+import { metricsAtThreshold } from '../src/node/metrics/confusion.js';
+import { chooseThreshold, formatThresholdPolicy, parseThresholdPolicy } from '../src/node/metrics/threshold.js';
+import { SquidError } from '../src/core/util/errors.js';
 
 const close = (a: number, b: number, eps = 1e-12): void => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 

@@ -1,7 +1,7 @@
 /**
  * The model's fused paths against the plain tfjs-op math they replace:
  * Conv2d as one FusedConv2D (vs conv2d + bias add), training-mode BatchNorm
- * through src/backend/ops/batchNormTrain.ts (vs autodiff of the tf.moments
+ * through src/core/ops/batchNormTrain.ts (vs autodiff of the tf.moments
  * composite), ResidualBlock in a tf.tidy (vs the same block written out in
  * plain ops, untidied). Each runs on the active backend (native, or cpu with
  * its JavaScript fused kernels) and on 'plain-ops', tfjs-cpu without the
@@ -11,12 +11,12 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { useBackend } from '../src/backend/select.js';
-import { ADAM_UPDATE, BATCH_MOMENTS, BATCH_NORM_GRAD } from '../src/backend/ops/names.js';
-import { ParamStore } from '../src/model/params.js';
-import { Conv2d } from '../src/model/layers.js';
-import { BatchNorm } from '../src/model/batchNorm.js';
-import { ResidualBlock } from '../src/model/residualBlock.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { ADAM_UPDATE, BATCH_MOMENTS, BATCH_NORM_GRAD } from '../src/core/ops/names.js';
+import { ParamStore } from '../src/core/squid/params.js';
+import { Conv2d } from '../src/core/squid/layers.js';
+import { BatchNorm } from '../src/core/squid/batchNorm.js';
+import { ResidualBlock } from '../src/core/squid/residualBlock.js';
 
 const PLAIN = 'plain-ops';
 let active = 'cpu';
@@ -193,8 +193,8 @@ test('ResidualBlock in inference (running statistics): folded conv+BN+ReLU equal
 });
 
 test('mse and concatChannels (saving less for the backward pass) equal the tfjs composites: values and gradients', async () => {
-  const { mse } = await import('../src/model/losses.js');
-  const { concatChannels } = await import('../src/model/upBlock.js');
+  const { mse } = await import('../src/core/squid/losses.js');
+  const { concatChannels } = await import('../src/core/squid/upBlock.js');
   await onEachBackend((backend) => {
     const a = tf.variable(tf.randomNormal([2, 5, 7, 3], 0, 1, 'float32', 101));
     const b = tf.variable(tf.randomNormal([2, 5, 7, 4], 0, 1, 'float32', 102));

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { getPreset, presetScore, PRESET_NAMES, SCORE_KINDS, ABLATIONS, FULL_MODEL, PresetError } from '../src/model/presets.js';
-import { applyOverrides, validatePreset } from '../src/model/presetSchema.js';
-import { countParameters, featureShapes } from '../src/model/summary.js';
-import { loadPreset } from '../src/cli/loadPreset.js';
-import { InputError } from '../src/util/errors.js';
+import { getPreset, presetScore, PRESET_NAMES, SCORE_KINDS, ABLATIONS, FULL_MODEL, PresetError } from '../src/core/squid/presets.js';
+import { applyOverrides, validatePreset } from '../src/core/squid/presetSchema.js';
+import { countParameters, featureShapes } from '../src/core/squid/summary.js';
+import { loadPreset } from '../src/node/cli/loadPreset.js';
+import { InputError } from '../src/core/util/errors.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -1,14 +1,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../src/backend/select.js';
-import { Rng } from '../src/util/rng.js';
-import { createSquid } from '../src/model/squid.js';
-import { countParameters } from '../src/model/summary.js';
-import { ABLATIONS } from '../src/model/presets.js';
-import type { SquidModel } from '../src/model/types.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { Rng } from '../src/core/util/rng.js';
+import { createSquid } from '../src/core/squid/squid.js';
+import { countParameters } from '../src/core/squid/summary.js';
+import { ABLATIONS } from '../src/core/squid/presets.js';
+import type { SquidModel } from '../src/core/squid/types.js';
 import { microPreset, images, maxAbsDiff } from './modelHarness.js';
-import { rawOf, scoreBatch, SCORE_KINDS, type ScoreKind } from '../src/score/scorer.js';
+import { rawOf, scoreBatch, SCORE_KINDS, type ScoreKind } from '../src/core/score/scorer.js';
 
 before(async () => {
   await useBackend('auto', { quiet: true });

@@ -1,7 +1,7 @@
 /** Shared helpers of the model tests: a micro preset that runs in milliseconds. */
 import * as tf from '@tensorflow/tfjs-core';
-import { getPreset, type Preset, type AblationSwitches } from '../src/model/presets.js';
-import { applyOverrides } from '../src/model/presetSchema.js';
+import { getPreset, type Preset, type AblationSwitches } from '../src/core/squid/presets.js';
+import { applyOverrides } from '../src/core/squid/presetSchema.js';
 
 /** 16 px, 2x2 patches of 8 px, channels [2,4,4]: every component present, tiny tensors. */
 export function microPreset(ablation: Partial<AblationSwitches> = {}): Preset {

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../src/util/rng.js';
-import { perImageNorm, perImageNormOps } from '../src/backend/ops/perImageNorm.js';
-import { LAYER_NORM, PER_IMAGE_NORM } from '../src/backend/ops/names.js';
-import { layerNorm, layerNormOps } from '../src/backend/ops/layerNorm.js';
-import { nativeCallCounts } from '../src/backend/nativeBackend.js';
+import { Rng } from '../src/core/util/rng.js';
+import { perImageNorm, perImageNormOps } from '../src/core/ops/perImageNorm.js';
+import { LAYER_NORM, PER_IMAGE_NORM } from '../src/core/ops/names.js';
+import { layerNorm, layerNormOps } from '../src/core/ops/layerNorm.js';
+import { nativeCallCounts } from '../src/node/backend/nativeBackend.js';
 import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn } from './nativeHarness.js';
 
 const skip = await nativeSkipReason();

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../src/util/rng.js';
-import { loadAddon } from '../src/backend/native/addon.js';
-import { hintConstant } from '../src/backend/hints.js';
-import { isEvicted } from '../src/backend/native/constantFilters.js';
-import { convAddRelu, convAddReluOps } from '../src/backend/ops/convAddRelu.js';
-import { CONV_ADD_RELU, RESIDUAL_BLOCK } from '../src/backend/ops/names.js';
-import { residualBlock, residualBlockOps, type BlockConv } from '../src/backend/ops/residualBlock.js';
-import { nativeCallCounts } from '../src/backend/nativeBackend.js';
+import { Rng } from '../src/core/util/rng.js';
+import { loadAddon } from '../src/node/backend/native/addon.js';
+import { hintConstant } from '../src/core/ops/hints.js';
+import { isEvicted } from '../src/node/backend/native/constantFilters.js';
+import { convAddRelu, convAddReluOps } from '../src/core/ops/convAddRelu.js';
+import { CONV_ADD_RELU, RESIDUAL_BLOCK } from '../src/core/ops/names.js';
+import { residualBlock, residualBlockOps, type BlockConv } from '../src/core/ops/residualBlock.js';
+import { nativeCallCounts } from '../src/node/backend/nativeBackend.js';
 import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn, type Input } from './nativeHarness.js';
 
 const skip = await nativeSkipReason();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const selectJs = fileURLToPath(new URL('../src/backend/select.js', import.meta.url));
+const selectJs = fileURLToPath(new URL('../src/node/backend/select.js', import.meta.url));
 
 // Runs a small program in a fresh process (the backend choice is per process).
 function run(env: Record<string, string>, body: string): { status: number | null; stdout: string; stderr: string } {

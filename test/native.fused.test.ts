@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../src/util/rng.js';
-import { adamUpdate, adamUpdateOps, type AdamHyper } from '../src/backend/ops/adamUpdate.js';
-import { batchMoments, batchNormTrainGrad, batchNormTrainGradOps } from '../src/backend/ops/batchNormTrain.js';
+import { Rng } from '../src/core/util/rng.js';
+import { adamUpdate, adamUpdateOps, type AdamHyper } from '../src/core/ops/adamUpdate.js';
+import { batchMoments, batchNormTrainGrad, batchNormTrainGradOps } from '../src/core/ops/batchNormTrain.js';
 import { assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn, assertClose } from './nativeHarness.js';
 
 const skip = await nativeSkipReason();
@@ -67,8 +67,8 @@ test('native fused Adam step and batch-norm kernels equal the tfjs-op expression
 });
 
 test('in-place Adam on native: same steps as the functional path; a clone sharing storage keeps its values', { skip }, async () => {
-  const { Adam } = await import('../src/train/adam.js');
-  const { weightsVersion } = await import('../src/backend/ops/adamUpdate.js');
+  const { Adam } = await import('../src/node/train/adam.js');
+  const { weightsVersion } = await import('../src/core/ops/adamUpdate.js');
   await tf.setBackend('native');
   const config = { lr: 1e-3, beta1: 0.5, beta2: 0.999, epsilon: 1e-7, weightDecay: 1e-5 };
   const init = tf.randomNormal([37, 29], 0, 1, 'float32', 5);

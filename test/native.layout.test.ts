@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/core/util/rng.js';
 import { assertRanNatively, compareBackends, nativeSkipReason, randomInput } from './nativeHarness.js';
 
 const skip = await nativeSkipReason();

@@ -12,9 +12,9 @@ const dist = fileURLToPath(new URL('..', import.meta.url));
 // peak tfjs memory of the call.
 const program = `
   import * as tf from '@tensorflow/tfjs-core';
-  import { useBackend } from '${dist}src/backend/select.js';
-  import { ParamStore } from '${dist}src/model/params.js';
-  import { ResidualBlock } from '${dist}src/model/residualBlock.js';
+  import { useBackend } from '${dist}src/node/backend/select.js';
+  import { ParamStore } from '${dist}src/core/squid/params.js';
+  import { ResidualBlock } from '${dist}src/core/squid/residualBlock.js';
   await useBackend('native');
   const store = new ParamStore(3);
   const blocks = [new ResidualBlock(store, 'a', 3, 8, 1), new ResidualBlock(store, 'b', 8, 16, 2), new ResidualBlock(store, 'c', 16, 16, 1)];

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/core/util/rng.js';
 import assert from 'node:assert/strict';
 import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn } from './nativeHarness.js';
-import { sparseRead, sparseReadOps } from '../src/backend/ops/sparseRead.js';
-import { SPARSE_READ } from '../src/backend/ops/names.js';
+import { sparseRead, sparseReadOps } from '../src/core/ops/sparseRead.js';
+import { SPARSE_READ } from '../src/core/ops/names.js';
 
 const skip = await nativeSkipReason();
 

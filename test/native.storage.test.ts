@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { coldMegabytes, liveNativeBuffers } from '../src/backend/native/storage.js';
+import { coldMegabytes, liveNativeBuffers } from '../src/node/backend/native/storage.js';
 import { nativeSkipReason } from './nativeHarness.js';
-import { hintWorkload } from '../src/backend/hints.js';
+import { hintWorkload } from '../src/core/ops/hints.js';
 
 const skip = await nativeSkipReason();
 

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../src/backend/select.js';
-import { nativeCallCounts, registerNativeBackend } from '../src/backend/nativeBackend.js';
-import { Rng } from '../src/util/rng.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { nativeCallCounts, registerNativeBackend } from '../src/node/backend/nativeBackend.js';
+import { Rng } from '../src/core/util/rng.js';
 
 /** false when the native backend is ready; otherwise the reason to skip. */
 export async function nativeSkipReason(): Promise<string | false> {

@@ -17,14 +17,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../src/backend/select.js';
-import { getPreset, type Preset } from '../src/model/presets.js';
-import { train } from '../src/api.js';
-import { readCheckpoint, readLog, readModelDir, runPaths, writeCheckpoint, type CheckpointJson } from '../src/io/runDir.js';
-import { disposeState } from '../src/io/modelState.js';
-import { lockRun } from '../src/io/runLock.js';
-import { Rng } from '../src/util/rng.js';
-import { SquidError } from '../src/util/errors.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { getPreset, type Preset } from '../src/core/squid/presets.js';
+import { train } from '../src/node/api.js';
+import { readCheckpoint, readLog, readModelDir, runPaths, writeCheckpoint, type CheckpointJson } from '../src/node/io/runDir.js';
+import { disposeState } from '../src/core/io/modelState.js';
+import { lockRun } from '../src/node/io/runLock.js';
+import { Rng } from '../src/core/util/rng.js';
+import { SquidError } from '../src/core/util/errors.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const info = await useBackend('auto', { quiet: true });
@@ -289,8 +289,8 @@ test('damaged weights are detected in the CLI and the export path, never scored'
   assert.doesNotMatch(r.stderr + r.stdout, /normal|anomaly/i);
   assert.doesNotMatch(r.stderr, STACK);
   await assert.rejects(readModelDir(runPaths(run).best), /checksum mismatch/);
-  const { loadExport } = await import('../src/export/loadExport.js');
-  const { createSquid } = await import('../src/model/squid.js');
+  const { loadExport } = await import('../src/core/export/loadExport.js');
+  const { createSquid } = await import('../src/core/squid/squid.js');
   await assert.rejects(
     loadExport(async (name) => {
       const b = readFileSync(path.join(exp, name));
@@ -373,7 +373,7 @@ test('paths that are files, dangling or looping links and a busy port are one cl
   const broken = squid(['eval', '--run', path.join(root, 'no-run'), '--data', set, '--out', path.join(root, 'ev')]);
   assert.equal(broken.status, 1);
   assert.doesNotMatch(broken.stderr, STACK);
-  const { readLabelledFolder } = await import('../src/data/folders.js');
+  const { readLabelledFolder } = await import('../src/node/data/folders.js');
   await assert.rejects(readLabelledFolder(set), /broken: a symbolic link whose target is missing/);
   rmSync(path.join(set, 'broken'));
   symlinkSync('loop-b', path.join(set, 'loop-a'));
@@ -398,9 +398,9 @@ test('paths that are files, dangling or looping links and a busy port are one cl
 });
 
 test('a score does not depend on its batch neighbours beyond float rounding (1e-5 relative; native kernels sum in batch-dependent order)', async () => {
-  const { createSquid } = await import('../src/model/squid.js');
-  const { scoreImages, SCORE_KINDS, rawOf } = await import('../src/score/scorer.js');
-  const { createDigitAnatomy } = await import('../src/digitanatomy/index.js');
+  const { createSquid } = await import('../src/core/squid/squid.js');
+  const { scoreImages, SCORE_KINDS, rawOf } = await import('../src/core/score/scorer.js');
+  const { createDigitAnatomy } = await import('../src/node/digitanatomy/index.js');
   const p = getPreset('tiny');
   const model = createSquid(p, { seed: 3 });
   const gen = await createDigitAnatomy({ size: 48, split: 'test' });

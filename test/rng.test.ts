@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/core/util/rng.js';
 
 test('Rng: same seed gives the same stream; restored state continues it', () => {
   const a = new Rng(42);

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { anomalyScores, meanStd } from '../src/score/scorer.js';
-import { colorMap, heatmapPanels, PANEL_GAP } from '../src/score/heatmapImage.js';
-import { readLabelledItems } from '../src/score/labelledSet.js';
-import { heatmapNames } from '../src/cli/verbs/score.js';
-import { saveGrayPng } from '../src/image/encode.js';
+import { anomalyScores, meanStd } from '../src/core/score/scorer.js';
+import { colorMap, heatmapPanels, PANEL_GAP } from '../src/node/score/heatmapImage.js';
+import { readLabelledItems } from '../src/node/score/labelledSet.js';
+import { heatmapNames } from '../src/node/cli/verbs/score.js';
+import { saveGrayPng } from '../src/node/image/encode.js';
 
 test('anomalyScores: 1 - sigmoid(z), 0.5 at the training mean, falling as the raw normality rises', () => {
   const s = anomalyScores([-1, 0, 1, 2, 3], 1, 2);

@@ -8,11 +8,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../src/backend/select.js';
-import { Rng } from '../src/util/rng.js';
-import { createSquid } from '../src/model/squid.js';
-import type { SquidModel } from '../src/model/types.js';
-import { createOptimizers, ganStep, type OptimizerPair } from '../src/train/ganStep.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { Rng } from '../src/core/util/rng.js';
+import { createSquid } from '../src/core/squid/squid.js';
+import type { SquidModel } from '../src/core/squid/types.js';
+import { createOptimizers, ganStep, type OptimizerPair } from '../src/node/train/ganStep.js';
 import { microPreset, images } from './modelHarness.js';
 
 before(async () => {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../src/backend/select.js';
-import { Adam, cosineLr } from '../src/train/adam.js';
-import { ArraySource, mixSeed } from '../src/train/sources.js';
-import { formatLosses, lineProgress } from '../src/train/progress.js';
+import { useBackend } from '../src/node/backend/select.js';
+import { Adam, cosineLr } from '../src/node/train/adam.js';
+import { ArraySource, mixSeed } from '../src/node/train/sources.js';
+import { formatLosses, lineProgress } from '../src/node/train/progress.js';
 
 await useBackend('cpu');
 

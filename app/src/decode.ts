@@ -3,7 +3,7 @@
  * size, matching the Node loader as closely as possible (see
  * src/export/pixels.ts for what differs).
  */
-import { prepareRgba } from '../../src/export/pixels.js';
+import { prepareRgba } from '../../src/core/index.js';
 
 export interface DecodedImage {
   width: number;

@@ -5,10 +5,7 @@
  * runs on the tfjs backend chosen by backend.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { inferImage } from '../../src/export/infer.js';
-import { loadExport, type LoadedExport } from '../../src/export/loadExport.js';
-import { createSquid } from '../../src/model/squid.js';
-import { SCORE_KIND_LABELS } from '../../src/model/presets.js';
+import { inferImage, loadExport, type LoadedExport, createSquid, SCORE_KIND_LABELS } from '../../src/core/index.js';
 import { initBackend } from './backend.js';
 import { toCsv, type CsvValue } from './csv.js';
 import { decodeImageFile } from './decode.js';

@@ -1,5 +1,5 @@
 /** The model files the user picked or dropped, as an ExportReader. */
-import type { ExportReader } from '../../src/export/loadExport.js';
+import type { ExportReader } from '../../src/core/index.js';
 
 export function isModelFile(name: string): boolean {
   return /\.(json|bin)$/i.test(name);

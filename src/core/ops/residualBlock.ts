@@ -1,0 +1,81 @@
+/**
+ * A residual block at inference, `block(in, out, stride)` of the reference
+ * with its batch norms folded into the filters (src/core/squid/foldedConvBn.ts):
+ *   a = relu(conv1(x) + b1)              (stride s)
+ *   h = relu(conv2(a) + b2)
+ *   y = relu(conv3(h) + b3 + a)
+ * One kernel (SquidResidualBlock) where the active backend has it (native:
+ * one call, the intermediates kept in oneDNN's layouts between the three
+ * convolutions, native/src/conv.cc blockRun); elsewhere, and under a gradient
+ * tape (the kernel has no gradient), two FusedConv2D and a ConvAddRelu.
+ * Browser-safe.
+ * x [N,H,W,C] -> [N,H/s,W/s,O]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { CONV_ADD_RELU, RESIDUAL_BLOCK } from './names.js';
+import { tapeRecording } from '../tfjs/tapePause.js';
+import { convAddRelu } from './convAddRelu.js';
+
+/** One folded convolution of the block. */
+export interface BlockConv {
+  filter: tf.Tensor4D; // [k,k,in,out]
+  bias: tf.Tensor1D; // [out]
+}
+
+export interface ResidualBlockAttrs {
+  /** conv1's stride (conv2 and conv3: 1) */
+  strides: number;
+  /** every convolution's padding */
+  pad: number | 'same';
+}
+
+/** The same result in separate kernels (the reference the kernel is tested against). */
+export function residualBlockOps(x: tf.Tensor4D, convs: readonly [BlockConv, BlockConv, BlockConv], a: ResidualBlockAttrs): tf.Tensor4D {
+  const [c1, c2, c3] = convs;
+  return tf.tidy(() => {
+    const h1 = tf.fused.conv2d({ x, filter: c1.filter, bias: c1.bias, strides: a.strides, pad: a.pad, activation: 'relu' });
+    const h2 = tf.fused.conv2d({ x: h1, filter: c2.filter, bias: c2.bias, strides: 1, pad: a.pad, activation: 'relu' });
+    return convAddRelu({ x: h2, filter: c3.filter, bias: c3.bias, residual: h1 }, { strides: 1, pad: a.pad });
+  });
+}
+
+/** Whether residualBlock runs as one kernel on the active backend (no tape, float32). */
+export function hasResidualBlockKernel(): boolean {
+  return !tapeRecording() && tf.getKernel(RESIDUAL_BLOCK, tf.getBackend()) !== undefined;
+}
+
+export function residualBlock(x: tf.Tensor4D, convs: readonly [BlockConv, BlockConv, BlockConv], a: ResidualBlockAttrs): tf.Tensor4D {
+  const [c1, c2, c3] = convs;
+  const f32 = [x, c1.filter, c1.bias, c2.filter, c2.bias, c3.filter, c3.bias].every((t) => t.dtype === 'float32');
+  if (f32 && hasResidualBlockKernel()) {
+    const inputs = { x, filter1: c1.filter, bias1: c1.bias, filter2: c2.filter, bias2: c2.bias, filter3: c3.filter, bias3: c3.bias };
+    return tf.engine().runKernel(RESIDUAL_BLOCK, inputs, { ...a }) as tf.Tensor4D;
+  }
+  return residualBlockOps(x, convs, a);
+}
+
+/**
+ * The cpu kernel (also what the native kernel falls back to for inputs it
+ * declines): tfjs-cpu's FusedConv2D twice, then the ConvAddRelu cpu kernel.
+ */
+export function residualBlockCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const i = args.inputs as unknown as Record<'x' | 'filter1' | 'bias1' | 'filter2' | 'bias2' | 'filter3' | 'bias3', tf.TensorInfo>;
+  const a = args.attrs as unknown as ResidualBlockAttrs;
+  const fused = tf.getKernel(tf.FusedConv2D, 'cpu');
+  const addRelu = tf.getKernel(CONV_ADD_RELU, 'cpu');
+  if (!fused || !addRelu) throw new Error('SquidResidualBlock: the cpu backend lacks FusedConv2D or SquidConvAddRelu');
+  const conv = (x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo, strides: number) =>
+    fused.kernelFunc({
+      inputs: { x, filter, bias }, backend: args.backend,
+      attrs: { strides, pad: a.pad, dataFormat: 'NHWC', dilations: 1, activation: 'relu' },
+    }) as tf.TensorInfo;
+  const h1 = conv(i.x, i.filter1, i.bias1, a.strides);
+  const h2 = conv(h1, i.filter2, i.bias2, 1);
+  const y = addRelu.kernelFunc({
+    inputs: { x: h2, filter: i.filter3, bias: i.bias3, residual: h1 }, backend: args.backend, attrs: { strides: 1, pad: a.pad },
+  }) as tf.TensorInfo;
+  const be = args.backend as { disposeIntermediateTensorInfo(t: tf.TensorInfo): void };
+  be.disposeIntermediateTensorInfo(h1);
+  be.disposeIntermediateTensorInfo(h2);
+  return y;
+}

@@ -1,0 +1,186 @@
+/**
+ * Raw SQUID scores of a batch and their standardization.
+ * Raw scores are "normality" values (higher = more normal):
+ *   discriminator: D(student reconstruction), the logit (the reference);
+ *   residual: -MSE(x, reconstruction) per image;
+ *   input: D(x), the discriminator's logit of the input image itself (the
+ *     critic that learned normal images against reconstructions of them,
+ *     asked about the image);
+ *   distillation: -(teacher-student gap): the image's distillation term,
+ *     how far the memory-bound student strays from the memory-free teacher.
+ * docs/detection.md has the measurements behind each preset's default.
+ * The anomaly score is 1 - sigmoid((raw - mean) / std), with mean and std
+ * over training images: higher = more anomalous, in (0, 1).
+ * A score does not depend on the other images of its batch (per-image batch
+ * norm), up to float rounding: the native backend's kernels sum in an order
+ * that depends on the batch size, which moves a raw score by ~1e-6 (within
+ * 1e-5 relative, tested in test/reliability.test.ts).
+ * Browser-safe.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
+import { SquidError } from '../util/errors.js';
+
+import { SCORE_KINDS, type ScoreKind } from '../squid/presets.js';
+
+export { SCORE_KINDS, type ScoreKind };
+
+export function parseScoreKind(v: string): ScoreKind {
+  if ((SCORE_KINDS as readonly string[]).includes(v)) return v as ScoreKind;
+  throw new Error(`score kind must be one of ${SCORE_KINDS.join(', ')}; got "${v}"`);
+}
+
+/** Raw values per score kind: every kind unless a caller asked for fewer. */
+export type RawScores = Partial<Record<ScoreKind, Float32Array>>;
+
+/** The raw values of one kind (an error if they were not computed). */
+export function rawOf(raw: RawScores, kind: ScoreKind): Float32Array {
+  const v = raw[kind];
+  if (!v) throw new Error(`score kind "${kind}" was not computed`);
+  return v;
+}
+
+/** Options of scoreBatch / scoreImages. */
+/**
+ * A score came out NaN or infinite: the model (its weights) is damaged or
+ * the image is; never a call of "normal" or "anomaly".
+ */
+export class NonFiniteScoreError extends SquidError {
+  constructor(
+    readonly kind: ScoreKind,
+    /** The image's index in the scored set. */
+    readonly index: number,
+    readonly value: number,
+  ) {
+    super(`the ${kind} score of image ${index + 1} is ${value}: the model's weights are damaged (retrain or re-export); no score is given`);
+    this.name = 'NonFiniteScoreError';
+  }
+}
+
+export interface ScoreOptions {
+  /** Discriminator batch norm (default per-image: a score never depends on the batch). */
+  bn?: DiscriminatorBnMode;
+  /** The kinds to compute (default all); the teacher decoder runs only for "distillation". */
+  kinds?: readonly ScoreKind[];
+}
+
+export interface BatchScores {
+  raw: RawScores;
+  /** Student reconstructions in inference mode, [N,S,S,1] (caller disposes), when asked for. */
+  reconstruction?: tf.Tensor4D;
+}
+
+/**
+ * Scores one batch x [N,S,S,1]. The discriminator's batch norm uses each
+ * image's own statistics by default, so scores never depend on the batch.
+ */
+export async function scoreBatch(
+  model: SquidModel,
+  x: tf.Tensor4D,
+  opts: ScoreOptions & { keepReconstruction?: boolean } = {},
+): Promise<BatchScores> {
+  const kinds = opts.kinds ?? SCORE_KINDS;
+  // the teacher decoder runs only for the kind that reads it (it adds a decoder pass)
+  const { recon, gap } = kinds.includes('distillation') ? model.reconstructWithGap(x) : { recon: model.reconstruct(x), gap: undefined };
+  const bn = opts.bn ?? 'per-image';
+  const compute: Record<ScoreKind, () => tf.Tensor1D> = {
+    discriminator: () => model.discriminatorLogits(recon, bn),
+    residual: () => tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])) as tf.Tensor1D,
+    input: () => model.discriminatorLogits(x, bn),
+    distillation: () => tf.neg(gap as tf.Tensor1D),
+  };
+  const raw: RawScores = {};
+  try {
+    for (const k of kinds) {
+      const v = tf.tidy(compute[k]);
+      raw[k] = (await v.data()) as Float32Array;
+      v.dispose();
+      const bad = (raw[k] as Float32Array).findIndex((s) => !Number.isFinite(s));
+      if (bad >= 0) throw new NonFiniteScoreError(k, bad, (raw[k] as Float32Array)[bad] as number);
+    }
+  } catch (err) {
+    recon.dispose();
+    throw err;
+  } finally {
+    gap?.dispose();
+  }
+  if (opts.keepReconstruction) return { raw, reconstruction: recon };
+  recon.dispose();
+  return { raw };
+}
+
+/**
+ * Scores n images held row-major in `pixels` (n * size * size) in chunks of
+ * `batchSize`. `onReconstruction` receives each chunk's reconstructions
+ * (it must not keep the tensor).
+ */
+export async function scoreImages(
+  model: SquidModel,
+  pixels: Float32Array,
+  size: number,
+  opts: ScoreOptions & {
+    batchSize?: number;
+    onReconstruction?: (start: number, recon: tf.Tensor4D) => Promise<void> | void;
+  } = {},
+): Promise<RawScores> {
+  const per = size * size;
+  const n = pixels.length / per;
+  if (!Number.isInteger(n)) throw new RangeError(`scoreImages: ${pixels.length} values is not a whole number of ${size}x${size} images`);
+  const bs = Math.max(1, opts.batchSize ?? 16);
+  const kinds = opts.kinds ?? SCORE_KINDS;
+  const out: RawScores = Object.fromEntries(kinds.map((k) => [k, new Float32Array(n)]));
+  for (let start = 0; start < n; start += bs) {
+    const m = Math.min(bs, n - start);
+    const x = tf.tensor4d(pixels.subarray(start * per, (start + m) * per), [m, size, size, 1]);
+    let r: BatchScores;
+    try {
+      r = await scoreBatch(model, x, { keepReconstruction: Boolean(opts.onReconstruction), bn: opts.bn, kinds });
+    } catch (err) {
+      throw err instanceof NonFiniteScoreError ? new NonFiniteScoreError(err.kind, start + err.index, err.value) : err;
+    } finally {
+      x.dispose();
+    }
+    for (const k of kinds) rawOf(out, k).set(rawOf(r.raw, k), start);
+    if (r.reconstruction) {
+      try {
+        await opts.onReconstruction?.(start, r.reconstruction);
+      } finally {
+        r.reconstruction.dispose();
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The smallest standard deviation of a raw score that standardization uses
+ * (in Node and the browser alike, and stored in scoring.json): raw scores
+ * that barely vary over the training images (a std of 0) would otherwise
+ * divide by zero. Raw scores are logits and mean squared errors, whose
+ * spreads measured so far are 1e-3 and above.
+ */
+export const SCORE_STD_FLOOR = 1e-6;
+
+/** Anomaly score of raw normality values: 1 - sigmoid((raw - mean) / max(std, SCORE_STD_FLOOR)). */
+export function anomalyScores(raw: ArrayLike<number>, mean: number, std: number): Float64Array {
+  if (!Number.isFinite(mean) || !Number.isFinite(std)) throw new SquidError(`score statistics are not finite (mean ${mean}, std ${std})`);
+  const s = Math.max(std, SCORE_STD_FLOOR);
+  const out = new Float64Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const z = ((raw[i] as number) - mean) / s;
+    out[i] = 1 - 1 / (1 + Math.exp(-z));
+  }
+  return out;
+}
+
+/** Mean and (population) standard deviation. */
+export function meanStd(xs: ArrayLike<number>): { mean: number; std: number } {
+  const n = xs.length;
+  if (n === 0) return { mean: 0, std: 1 };
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += xs[i] as number;
+  const mean = sum / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += ((xs[i] as number) - mean) ** 2;
+  return { mean, std: Math.sqrt(ss / n) };
+}

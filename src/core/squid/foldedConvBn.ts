@@ -1,0 +1,112 @@
+/**
+ * conv -> batch norm with running statistics (-> ReLU) as one convolution:
+ * the inference form of the residual blocks' layers. With s = gamma /
+ * sqrt(running_var + eps),
+ *   BN(conv(x, W) + b) = conv(x, W * s) + (b - running_mean) * s + beta
+ * so one FusedConv2D with the folded filter and bias (and the ReLU fused)
+ * replaces a convolution, a batch-norm pass and a ReLU pass: the same math
+ * up to rounding (test/model.fusedPaths.test.ts). The folded filter and bias
+ * are cached and recomputed whenever a variable they come from was assigned
+ * (tfjs gives an assigned variable new storage) or written in place by the
+ * optimizer; training-mode passes drop the cache. The folded filter is
+ * declared constant to the backend (the native convolution then keeps it in
+ * its own layout instead of reordering it on every call). Without a batch
+ * norm it is a private constant copy of the convolution's own filter and bias
+ * (Conv2d's inference path: the discriminator, 1x1 convolutions).
+ * [N,H,W,in] -> [N,H',W',out]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conv2d } from './layers.js';
+import { BN_EPS, type BatchNorm } from './batchNorm.js';
+import type { ParamStore } from './params.js';
+import { weightsVersion } from '../ops/adamUpdate.js';
+import { hintConstant } from '../ops/hints.js';
+import { convAddRelu } from '../ops/convAddRelu.js';
+import type { BlockConv } from '../ops/residualBlock.js';
+import { tapeRecording } from '../tfjs/tapePause.js';
+
+export class FoldedConvBn {
+  private key: readonly unknown[] = [];
+  private filter: tf.Tensor4D | undefined;
+  private bias: tf.Tensor1D | undefined;
+
+  // the variables the folded weights come from
+  private readonly sources: readonly (tf.Variable | undefined)[];
+
+  constructor(
+    store: ParamStore,
+    private readonly conv: Conv2d,
+    private readonly bn: BatchNorm | undefined,
+  ) {
+    this.sources = bn ? [conv.kernel, conv.bias, bn.gamma, bn.beta, bn.runningMean, bn.runningVar] : [conv.kernel, conv.bias];
+    store.onDispose(() => this.release());
+  }
+
+  /** [N,H,W,in] -> act(BN_running(conv(x))) */
+  apply(x: tf.Tensor4D, activation: 'relu' | 'linear'): tf.Tensor4D {
+    const { filter, bias } = this.folded();
+    const strides = this.conv.stride;
+    const pad = this.conv.pad;
+    if (tapeRecording()) return tf.fused.conv2d({ x, filter, bias, strides, pad, activation });
+    // no gradient wanted: the FusedConv2D kernel itself, without tf.fused.conv2d's gradient wrapper
+    const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], activation };
+    return tf.engine().runKernel(tf.FusedConv2D, { x, filter, bias }, attrs) as tf.Tensor4D;
+  }
+
+  /** [N,H,W,in], residual [N,H',W',out] -> ReLU(BN_running(conv(x)) + residual) (src/core/ops/convAddRelu.ts) */
+  applyAddRelu(x: tf.Tensor4D, residual: tf.Tensor4D): tf.Tensor4D {
+    const { filter, bias } = this.folded();
+    return convAddRelu({ x, filter, bias, residual }, { strides: this.conv.stride, pad: this.conv.pad });
+  }
+
+  /** The folded filter [k,k,in,out] and bias [out] (cached; owned by this object). */
+  weights(): BlockConv {
+    return this.folded();
+  }
+
+  /** Drops the cached folded weights. */
+  release(): void {
+    this.filter?.dispose();
+    this.bias?.dispose();
+    this.filter = undefined;
+    this.bias = undefined;
+    this.key = [];
+  }
+
+  /** The sources' storage identities, plus the count of in-place weight writes (an in-place optimizer step keeps a variable's storage). */
+  private currentKey(): unknown[] {
+    return [...this.sources.map((v) => (v ? v.dataId : this)), weightsVersion()];
+  }
+
+  /** Whether the cached weights no longer match the sources (checked on every call: no allocation). */
+  private stale(): boolean {
+    const k = this.key;
+    const n = this.sources.length;
+    if (k.length !== n + 1 || k[n] !== weightsVersion()) return true;
+    for (let i = 0; i < n; i++) if ((this.sources[i]?.dataId ?? this) !== k[i]) return true;
+    return false;
+  }
+
+  private folded(): { filter: tf.Tensor4D; bias: tf.Tensor1D } {
+    const c = this.conv;
+    const n = this.bn;
+    if (!this.filter || !this.bias || this.stale()) {
+      this.release();
+      const { filter, bias } = tf.tidy(() => {
+        const b0 = c.bias ?? tf.zeros([c.outChannels]);
+        // no batch norm: copies (x * 1: a clone would share the variable's storage, which training writes)
+        if (!n) return { filter: tf.mul(c.kernel, 1) as tf.Tensor4D, bias: tf.mul(b0, 1) as tf.Tensor1D };
+        const scale = tf.mul(n.gamma, tf.rsqrt(tf.add(n.runningVar, BN_EPS))); // [out]
+        return {
+          filter: tf.mul(c.kernel, scale) as tf.Tensor4D, // [k,k,in,out] * [out]
+          bias: tf.add(tf.mul(tf.sub(b0, n.runningMean), scale), n.beta) as tf.Tensor1D,
+        };
+      });
+      this.filter = tf.keep(filter);
+      hintConstant(filter); // never written: the backend may keep it prepared
+      this.bias = tf.keep(bias);
+      this.key = this.currentKey();
+    }
+    return { filter: this.filter, bias: this.bias as tf.Tensor1D };
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * createSquid(preset): the whole SQUID model (encoder, in-painting block,
+ * student and teacher decoders, discriminator) behind the SquidModel
+ * contract of types.ts.
+ *
+ * Variable names: generator/{encoder,inpaint,student,teacher}/..., and
+ * discriminator/...; getState() adds "<queue>/pointers" (int32).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Preset, ModelConfig } from './presets.js';
+import { validatePreset, encoderSides } from './presetSchema.js';
+import type { DiscriminatorBnMode, GeneratorStep, SharedGeneratorForward, SquidModel } from './types.js';
+import type { Rng } from '../util/rng.js';
+import { ParamStore } from './params.js';
+import { Encoder, type Skip } from './encoder.js';
+import { InpaintingBlock } from './inpaintingBlock.js';
+import { Decoder } from './decoder.js';
+import { Discriminator } from './discriminator.js';
+import { MemoryQueue } from './memoryQueue.js';
+import { stopGradient } from '../tfjs/detach.js';
+import { mse, bceWithLogits } from './losses.js';
+import { gradCam } from './gradCam.js';
+import type { BnMode } from './batchNorm.js';
+
+export const GENERATOR_PREFIX = 'generator/';
+export const TEACHER_PREFIX = 'generator/teacher/';
+export const DISCRIMINATOR_PREFIX = 'discriminator/';
+
+export interface SquidModules {
+  encoder: Encoder;
+  inpainting: InpaintingBlock | undefined;
+  student: Decoder;
+  teacher: Decoder | undefined;
+  discriminator: Discriminator;
+}
+
+/** Creates every module's variables in `store`. */
+export function buildSquidModules(store: ParamStore, config: ModelConfig): SquidModules {
+  const sides = encoderSides(config);
+  const L = config.channels.length - 1;
+  return {
+    encoder: new Encoder(store, 'generator/encoder', config),
+    inpainting: config.ablation.inpainting
+      ? new InpaintingBlock(store, 'generator/inpaint', config, config.channels[L] as number, sides[L] as number)
+      : undefined,
+    student: new Decoder(store, 'generator/student', config, true),
+    teacher: config.ablation.distillation ? new Decoder(store, 'generator/teacher', config, false) : undefined,
+    discriminator: new Discriminator(store, 'discriminator', config),
+  };
+}
+
+interface Generated {
+  recon: tf.Tensor4D;
+  teacherRecon?: tf.Tensor4D;
+  /** sum over levels of MSE(student level, teacher level) */
+  distillation?: tf.Scalar;
+  /** the same per image, [B] (inference with the teacher only) */
+  gap?: tf.Tensor1D;
+  /** [B*N, d] */
+  queries?: tf.Tensor2D;
+}
+
+class Squid implements SquidModel {
+  readonly generatorVariables: tf.Variable[];
+  readonly discriminatorVariables: tf.Variable[];
+  private readonly store: ParamStore;
+  private readonly m: SquidModules;
+
+  constructor(readonly preset: Preset, seed: number) {
+    this.store = new ParamStore(seed);
+    this.m = buildSquidModules(this.store, preset.model);
+    this.generatorVariables = this.store.trainable([GENERATOR_PREFIX]);
+    this.discriminatorVariables = this.store.trainable([DISCRIMINATOR_PREFIX]);
+  }
+
+  private get queue(): MemoryQueue | undefined {
+    const mem = this.m.inpainting?.memory;
+    return mem instanceof MemoryQueue ? mem : undefined;
+  }
+
+  /**
+   * Generator forward. rng given = training mode (batch BN + running updates,
+   * masks); shared: running statistics moved as by two forwards (the teacher's
+   * as by one: the reference runs it only in the generator step).
+   */
+  private generate(x: tf.Tensor4D, rng: Rng | undefined, withTeacher: boolean, shared = false): Generated {
+    const bn: BnMode = rng ? (shared ? 'train-shared' : 'train') : 'running';
+    const teacherBn: BnMode = rng ? 'train' : 'running';
+    const { bottleneck, skips } = this.m.encoder.apply(x, bn);
+    const sg = this.preset.model.ablation.stopGradient;
+    const inp = this.m.inpainting?.apply(bottleneck, bn, rng);
+    let s = inp ? inp.features : bottleneck;
+    const teacher = withTeacher ? this.m.teacher : undefined;
+    let t = teacher ? (sg ? stopGradient(bottleneck) : bottleneck) : undefined;
+    const dist: tf.Scalar[] = [];
+    const gaps: tf.Tensor1D[] = [];
+    const B = x.shape[0];
+    const L = this.m.student.levels;
+    for (let i = 0; i < L; i++) {
+      const skip = skips[L - 1 - i] as Skip;
+      if (!rng && !teacher) {
+        // inference: each level in its own scope, its input and skip freed as
+        // it ends (nothing else reads them), so a batch holds one level's
+        // intermediates at a time instead of the whole decoder's
+        const prev = s;
+        s = tf.tidy(() => this.m.student.level(i, prev, skip, bn, rng));
+        tf.dispose(skip instanceof tf.Tensor ? [prev, skip] : prev);
+        continue;
+      }
+      s = this.m.student.level(i, s, skip, bn, rng);
+      if (teacher && t) {
+        t = teacher.level(i, t, sg && skip instanceof tf.Tensor ? stopGradient(skip) : skip, teacherBn, undefined);
+        if (rng) dist.push(mse(s, t));
+        else gaps.push(tf.mean(tf.reshape(tf.squaredDifference(s, t), [B, -1]), 1) as tf.Tensor1D); // per patch rows are image-major
+      }
+    }
+    const out: Generated = { recon: this.m.student.output(s, !rng) };
+    if (teacher && t && rng) {
+      out.teacherRecon = teacher.output(t);
+      out.distillation = tf.addN(dist);
+    }
+    if (gaps.length > 0) out.gap = tf.addN(gaps) as tf.Tensor1D;
+    if (inp) out.queries = inp.queries;
+    return out;
+  }
+
+  discriminatorLoss(x: tf.Tensor4D, rng: Rng): tf.Scalar {
+    const fake = stopGradient(this.generate(x, rng, false).recon);
+    return this.discriminatorLossOn(x, fake);
+  }
+
+  discriminatorLossOn(x: tf.Tensor4D, fake: tf.Tensor4D): tf.Scalar {
+    const d = this.m.discriminator;
+    const real = bceWithLogits(d.apply(x, 'train'), 1);
+    const faked = bceWithLogits(d.apply(fake, 'train'), 0);
+    return tf.mul(tf.add(real, faked), this.preset.train.lossWeights.discriminator);
+  }
+
+  adversarialLoss(recon: tf.Tensor4D): tf.Scalar {
+    return tf.mul(bceWithLogits(this.m.discriminator.apply(recon, 'train'), 1), this.preset.train.lossWeights.generator);
+  }
+
+  /** The non-adversarial generator losses of a training forward (kept: they outlive tidy scopes). */
+  private generatorParts(x: tf.Tensor4D, rng: Rng, shared: boolean): SharedGeneratorForward {
+    const w = this.preset.train.lossWeights;
+    const g = this.generate(x, rng, true, shared);
+    const zero = (): tf.Scalar => tf.scalar(0);
+    const reconstruction = tf.mul(mse(g.recon, x), w.reconstruction) as tf.Scalar;
+    const teacher = g.teacherRecon ? (tf.mul(mse(g.teacherRecon, x), w.teacher) as tf.Scalar) : zero();
+    const distillation = g.distillation ? (tf.mul(g.distillation, w.distillation) as tf.Scalar) : zero();
+    const queries = g.queries ? stopGradient(g.queries) : (tf.zeros([0, 1]) as tf.Tensor2D);
+    const parts = { reconstruction, teacher, distillation };
+    for (const p of Object.values(parts)) tf.keep(p);
+    tf.keep(queries);
+    return { recon: g.recon, parts, queries };
+  }
+
+  sharedGeneratorForward(x: tf.Tensor4D, rng: Rng): SharedGeneratorForward {
+    return this.generatorParts(x, rng, true);
+  }
+
+  generatorLoss(x: tf.Tensor4D, rng: Rng): GeneratorStep {
+    const g = this.generatorParts(x, rng, false);
+    const adversarial = tf.keep(this.adversarialLoss(g.recon));
+    const { reconstruction, teacher, distillation } = g.parts;
+    const total = tf.addN([reconstruction, teacher, distillation, adversarial]) as tf.Scalar;
+    return { total, parts: { ...g.parts, adversarial }, queries: g.queries };
+  }
+
+  writeQueues(queries: tf.Tensor2D): void {
+    const q = this.queue;
+    if (q && queries.shape[0] > 0) q.write(queries);
+  }
+
+  reconstruct(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.generate(x, undefined, false).recon);
+  }
+
+  reconstructWithGap(x: tf.Tensor4D): { recon: tf.Tensor4D; gap: tf.Tensor1D } {
+    return tf.tidy(() => {
+      if (!this.m.teacher) return { recon: this.generate(x, undefined, false).recon, gap: tf.zeros([x.shape[0]]) as tf.Tensor1D };
+      const g = this.generate(x, undefined, true);
+      return { recon: g.recon, gap: g.gap as tf.Tensor1D };
+    });
+  }
+
+  discriminatorLogits(x: tf.Tensor4D, bn: DiscriminatorBnMode = 'per-image'): tf.Tensor1D {
+    return tf.tidy(() => this.m.discriminator.apply(x, bn));
+  }
+
+  gradCam(x: tf.Tensor4D): tf.Tensor4D {
+    return gradCam(this.m.discriminator, x, 'per-image');
+  }
+
+  getState(): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const [name, v] of this.store.entries()) out[name] = tf.clone(v);
+    const q = this.queue;
+    if (q) out[`${q.name}/pointers`] = tf.tensor1d(q.pointers, 'int32');
+    return out;
+  }
+
+  setState(state: Record<string, tf.Tensor>): void {
+    const q = this.queue;
+    const pointerName = q ? `${q.name}/pointers` : undefined;
+    const check = (name: string, shape: number[]): tf.Tensor => {
+      const t = state[name];
+      if (t === undefined) throw new Error(`model state: missing entry "${name}"`);
+      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+        throw new Error(`model state: "${name}" has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
+      }
+      return t;
+    };
+    const entries = this.store.entries();
+    for (const [name, v] of entries) {
+      const t = check(name, v.shape);
+      if (t.dtype !== 'float32') throw new Error(`model state: "${name}" is ${t.dtype}, expected float32`);
+    }
+    let pointers: number[] | undefined;
+    if (q && pointerName) {
+      pointers = Array.from(check(pointerName, [q.numQueues]).dataSync());
+      const bad = pointers.find((p) => !Number.isInteger(p) || p < 0 || p >= q.slots);
+      if (bad !== undefined) throw new Error(`model state: "${pointerName}" holds ${bad}, outside [0, ${q.slots})`);
+    }
+    for (const [name, v] of entries) {
+      const t = state[name] as tf.Tensor;
+      v.assign(t);
+    }
+    if (q && pointers) pointers.forEach((p, i) => (q.pointers[i] = p));
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
+/** A SQUID model with seeded weights (same preset and seed: identical weights). */
+export function createSquid(preset: Preset, opts: { seed?: number } = {}): SquidModel {
+  validatePreset(preset);
+  return new Squid(preset, opts.seed ?? 0);
+}
+
+/**
+ * The stable name of a model variable (the getState() key), from its tfjs
+ * name `squid<k>/<stable name>` (k differs between model instances).
+ */
+export function stableVariableName(v: tf.Variable): string {
+  return v.name.replace(/^squid\d+\//, '');
+}

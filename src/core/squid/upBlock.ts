@@ -1,0 +1,53 @@
+/**
+ * Decoder up block `up(in, out, concat)`: bilinear resize (half-pixel
+ * centres, not align-corners) of x to the skip's spatial size; if concat,
+ * [skip, upsampled] along channels; then block(in, out, 1).
+ * x [N,h,w,Cx], skip [N,H,W,Cs] -> [N,H,W,out]; in = Cs + Cx (concat) or Cx.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ParamStore } from './params.js';
+import { ResidualBlock } from './residualBlock.js';
+import type { BnMode } from './batchNorm.js';
+import type { Skip } from './encoder.js';
+import { tapeRecording } from '../tfjs/tapePause.js';
+
+/**
+ * [a, b] along channels with a gradient that slices dy by the known channel
+ * counts: tfjs's Concat keeps both inputs alive until the backward pass just
+ * for their shapes (here: the upsampled map, which nothing else keeps).
+ */
+export function concatChannels(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+  if (!tapeRecording()) return tf.concat([a, b], 3) as tf.Tensor4D; // no gradient wanted: the kernel alone
+  const ca = a.shape[3];
+  const cb = b.shape[3];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y] = args as [tf.Tensor4D, tf.Tensor4D];
+    return {
+      value: tf.concat([x, y], 3) as tf.Tensor4D,
+      gradFunc: (dy: tf.Tensor) => {
+        const [n, h, w] = dy.shape as [number, number, number, number];
+        return [tf.slice(dy, [0, 0, 0, 0], [n, h, w, ca]), tf.slice(dy, [0, 0, 0, ca], [n, h, w, cb])];
+      },
+    };
+  });
+  return f(a, b) as tf.Tensor4D;
+}
+
+export class UpBlock {
+  private readonly block: ResidualBlock;
+
+  constructor(store: ParamStore, name: string, readonly inChannels: number, readonly outChannels: number, readonly concat: boolean) {
+    this.block = new ResidualBlock(store, `${name}/block`, inChannels, outChannels, 1);
+  }
+
+  /** skip: the map to concatenate (concat), else anything with the target shape */
+  apply(x: tf.Tensor4D, skip: Skip, bn: BnMode): tf.Tensor4D {
+    const [, h, w] = skip.shape;
+    const up = x.shape[1] === h && x.shape[2] === w ? x : tf.image.resizeBilinear(x, [h, w], false, true);
+    if (!this.concat) return this.block.apply(up, bn, { releaseInput: up !== x });
+    if (!(skip instanceof tf.Tensor)) throw new Error(`UpBlock: a concatenating level needs the skip map, got only its shape ${JSON.stringify(skip.shape)}`);
+    const input = concatChannels(skip, up);
+    if (up !== x) up.dispose();
+    return this.block.apply(input, bn, { releaseInput: true });
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * What a run stores for scoring: per score kind the mean and standard
+ * deviation of the raw score over training images, and a threshold on the
+ * anomaly score chosen by a policy:
+ *   val-f1               the threshold with the best F1 on the validation set;
+ *   normal-quantile:q    the q-quantile of the training images' anomaly scores
+ *                        (about 1-q of normal images get flagged).
+ * Also the validation AUC used for model selection. Browser-safe.
+ */
+import type { SquidModel } from '../../core/squid/types.js';
+import { rocAuc } from '../metrics/roc.js';
+import { chooseThreshold } from '../metrics/threshold.js';
+import { anomalyScores, meanStd, rawOf, scoreImages, SCORE_KINDS, SCORE_STD_FLOOR, type RawScores, type ScoreKind } from '../../core/score/scorer.js';
+import type { ScoreStats, ScoringJson } from '../io/runDir.js';
+
+/** Labelled images held in memory. */
+export interface LabelledPixels {
+  /** n * size * size, row-major per image. */
+  x: Float32Array;
+  size: number;
+  /** 0 = normal, 1 = anomalous, one per image. */
+  labels: number[];
+  /** Anomaly type per image ("normal" for normals), when known. */
+  types?: string[];
+  /** A name per image (file path or generated id). */
+  names?: string[];
+}
+
+export const DEFAULT_QUANTILE = 0.95;
+
+/** ROC AUC per score kind of raw normality scores (anomaly direction = -raw). */
+export function aucOfRaw(raw: RawScores, labels: readonly number[]): Record<ScoreKind, number> {
+  const out = {} as Record<ScoreKind, number>;
+  for (const k of SCORE_KINDS) out[k] = rocAuc(labels, Array.from(rawOf(raw, k), (v) => -v));
+  return out;
+}
+
+/** Mean and standard deviation of a raw score over the normal and the abnormal validation images. */
+export interface ClassSpread {
+  normal: { mean: number; std: number };
+  abnormal: { mean: number; std: number };
+}
+
+export interface ValidationResult {
+  auc: Record<ScoreKind, number>;
+  /** How each raw score spreads per class (e.g. the discriminator's logits over training). */
+  spread: Record<ScoreKind, ClassSpread>;
+}
+
+export async function validate(model: SquidModel, val: LabelledPixels): Promise<ValidationResult> {
+  const raw = await scoreImages(model, val.x, val.size);
+  const spread = {} as Record<ScoreKind, ClassSpread>;
+  const round = (v: number) => Number(v.toPrecision(5));
+  for (const k of SCORE_KINDS) {
+    const of = (label: number) => {
+      const s = meanStd(rawOf(raw, k).filter((_, i) => val.labels[i] === label));
+      return { mean: round(s.mean), std: round(s.std) };
+    };
+    spread[k] = { normal: of(0), abnormal: of(1) };
+  }
+  return { auc: aucOfRaw(raw, val.labels), spread };
+}
+
+/**
+ * Score statistics of a trained model: training images (n*S*S) give mean and
+ * std per kind; the threshold comes from the validation set (val-f1) when
+ * given, else from the training images (normal-quantile:0.95).
+ */
+export async function computeScoring(
+  model: SquidModel,
+  trainPixels: Float32Array,
+  size: number,
+  val: LabelledPixels | null,
+): Promise<ScoringJson> {
+  const n = trainPixels.length / (size * size);
+  const trainRaw = await scoreImages(model, trainPixels, size);
+  const valRaw = val ? await scoreImages(model, val.x, val.size) : null;
+  const stats = {} as Record<ScoreKind, ScoreStats>;
+  for (const k of SCORE_KINDS) {
+    const train = rawOf(trainRaw, k);
+    const { mean, std } = meanStd(train);
+    const safeStd = Math.max(std, SCORE_STD_FLOOR);
+    const trainScores = anomalyScores(train, mean, safeStd);
+    const chosen =
+      val && valRaw
+        ? chooseThreshold(
+            { kind: 'val-f1' },
+            { evaluated: { labels: [], scores: [] }, validation: { labels: val.labels, scores: anomalyScores(rawOf(valRaw, k), mean, safeStd) } },
+          )
+        : chooseThreshold(
+            { kind: 'normal-quantile', q: DEFAULT_QUANTILE },
+            { evaluated: { labels: [], scores: [] }, normalReference: trainScores },
+          );
+    stats[k] = { mean, std: safeStd, threshold: chosen.value, policy: chosen.policy, trainRaw: Array.from(train) };
+  }
+  return { ...stats, trainImages: n, stdFloor: SCORE_STD_FLOOR, date: new Date().toISOString() };
+}

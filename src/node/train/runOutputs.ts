@@ -1,0 +1,44 @@
+/**
+ * What a run leaves besides its checkpoints (Node only): the best model
+ * (RUN/best) and the score statistics of that model (RUN/scoring.json).
+ */
+import type { Preset } from '../../core/squid/presets.js';
+import type { SquidModel } from '../../core/squid/types.js';
+import { disposeState } from '../../core/io/modelState.js';
+import { readModelDir, runPaths, writeModelDir, writeScoring, type ScoringJson } from '../io/runDir.js';
+import { computeScoring, type LabelledPixels } from '../score/statistics.js';
+import type { BatchSource } from './sources.js';
+
+/** Writes the model as RUN/best with its provenance. */
+export async function saveModel(run: string, preset: Preset, model: SquidModel, meta: Record<string, string | number | null>): Promise<void> {
+  const state = model.getState();
+  try {
+    await writeModelDir(runPaths(run).best, preset, state, meta);
+  } finally {
+    disposeState(state);
+  }
+}
+
+/** Score statistics and thresholds of the best model, written to RUN/scoring.json. */
+export async function finishScoring(
+  run: string,
+  data: { source: BatchSource; val: LabelledPixels | null; statsImages?: number },
+  preset: Preset,
+  make: () => SquidModel,
+): Promise<ScoringJson> {
+  const best = await readModelDir(runPaths(run).best);
+  const model = make();
+  try {
+    model.setState(best.state);
+  } finally {
+    disposeState(best.state);
+  }
+  try {
+    const train = data.source.sample(data.statsImages ?? 200);
+    const scoring = await computeScoring(model, train, preset.model.imageSize, data.val);
+    await writeScoring(run, scoring);
+    return scoring;
+  } finally {
+    model.dispose();
+  }
+}
