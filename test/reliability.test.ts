@@ -433,3 +433,16 @@ test('a checkpoint holding NaN (with a valid checksum) is named as damaged, not 
   disposeState(ck.state);
   await assert.rejects(train({ out: run, resume: true }), new RegExp(`"${name}" holds NaN or infinite values; the checkpoint is damaged`));
 });
+
+test('on a terminal, a run that stops at an epoch boundary exits (no progress bar left running)', { skip }, (t) => {
+  if (spawnSync('script', ['--version']).status !== 0) {
+    t.skip('util-linux `script` (a pseudo-terminal) is not installed');
+    return;
+  }
+  const run = path.join(root, 'tty');
+  const cmd = `${process.execPath} ${path.join(REPO, 'bin', 'squid.js')} train --data digitanatomy --val none --preset tiny --out ${run} --max-iters 40`;
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.signal, null, 'the process hung on its progress bar and was killed');
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /stopped by: max-iters; 40 iterations, 1 epochs complete/);
+});

@@ -13,6 +13,8 @@ export interface ProgressReporter {
   endEpoch(summary: string): void;
   /** A message outside any epoch. */
   info(line: string): void;
+  /** Training is over: release the display (a bar's hidden cursor). */
+  done(): void;
 }
 
 export function formatLosses(losses: Record<string, number>): string {
@@ -26,6 +28,7 @@ export const silentProgress: ProgressReporter = {
   update() {},
   endEpoch() {},
   info() {},
+  done() {},
 };
 
 /** Plain lines: about ten per epoch (at least 20 s apart), and the epoch summary. */
@@ -59,6 +62,7 @@ export function lineProgress(write: (s: string) => void = (s) => process.stderr.
     info(line) {
       write(line + '\n');
     },
+    done() {},
   };
 }
 
@@ -94,6 +98,7 @@ export function barProgress(): ProgressReporter {
       stop();
       process.stderr.write(line + '\n');
     },
+    done: stop,
   };
 }
 

@@ -120,6 +120,7 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
     if (!opts.resume) await claimFolder(opts.out, opts.overwrite ?? false);
     return await lockedTrainLoop(opts, progress);
   } finally {
+    progress.done();
     await release();
   }
 }
@@ -267,14 +268,16 @@ async function trainEpoch(c: Ctx): Promise<TrainResult['stoppedBy'] | null> {
   const t = c.preset.train;
   c.opt.g.lr = cosineLr(t.generatorLr, c.s.epoch, t.cosinePeriod, t.cosineMinFactor);
   c.opt.d.lr = t.discriminatorLr;
-  c.progress.startEpoch(c.s.epoch, t.epochs, c.s.inEpoch, c.perEpoch);
   const aug = { translate: t.augmentTranslate, scale: t.augmentScale };
+  let started = false;
   while (c.s.inEpoch < c.perEpoch) {
     // one macrotask turn per iteration: a pending SIGINT/SIGTERM handler runs
     // here (the GAN step itself is synchronous), so a stop takes one iteration
     await new Promise<void>((resolve) => setImmediate(resolve));
     const stop = stopReason(c);
     if (stop) return stop;
+    if (!started) c.progress.startEpoch(c.s.epoch, t.epochs, c.s.inEpoch, c.perEpoch); // no bar for an epoch that never runs
+    started = true;
     const t0 = performance.now();
     const losses = await oneIteration(c, aug);
     const dt = (performance.now() - t0) / 1000;
