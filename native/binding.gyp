@@ -5,7 +5,12 @@
       "sources": [
         "src/addon.cc",
         "src/common.cc",
-        "src/conv.cc",
+        "src/conv/geometry.cc",
+        "src/conv/choice.cc",
+        "src/conv/memory.cc",
+        "src/conv/primitives.cc",
+        "src/conv/block.cc",
+        "src/conv/entry.cc",
         "src/elementwise.cc",
         "src/reduce.cc",
         "src/matmul.cc",

@@ -382,3 +382,11 @@ test('in-painting attention over shared tokens equals attention over each patch\
   assert.ok(maxAbsDiff(tf.reshape(shared, [B * N, 8]), direct) < 1e-5);
   store.dispose();
 });
+
+test('tfjs-internals patches: one version check; the loaded tfjs-core is a known one, others are refused by name', async () => {
+  const { tfjsInternalsKnown, requireKnownTfjs, PATCHED_TFJS_VERSIONS } = await import('../src/core/tfjs/version.js');
+  assert.ok(tfjsInternalsKnown(), `loaded tfjs-core ${tf.version_core} is not in ${PATCHED_TFJS_VERSIONS.join(', ')}`);
+  assert.ok(tfjsInternalsKnown('4.22.7'));
+  assert.equal(tfjsInternalsKnown('5.0.0'), false);
+  assert.throws(() => requireKnownTfjs('stopGradient (detach.ts)', '5.0.0'), /stopGradient \(detach\.ts\) patches tfjs-core internals known for 4\.22, but tfjs-core 5\.0\.0 is loaded/);
+});

@@ -6,7 +6,7 @@
  *   y = relu(conv3(h) + b3 + a)
  * One kernel (SquidResidualBlock) where the active backend has it (native:
  * one call, the intermediates kept in oneDNN's layouts between the three
- * convolutions, native/src/conv.cc blockRun); elsewhere, and under a gradient
+ * convolutions, native/src/conv/block.cc); elsewhere, and under a gradient
  * tape (the kernel has no gradient), two FusedConv2D and a ConvAddRelu.
  * Browser-safe.
  * x [N,H,W,C] -> [N,H/s,W/s,O]

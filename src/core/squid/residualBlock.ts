@@ -75,7 +75,7 @@ export class ResidualBlock {
       // output at most instead of x and five maps)
       const [f1, f2, f3] = this.folded;
       if (hasResidualBlockKernel()) {
-        // one kernel: native/src/conv.cc keeps a and h in oneDNN's layouts
+        // one kernel: native/src/conv/block.cc keeps a and h in oneDNN's layouts
         const y = residualBlock(x, [f1.weights(), f2.weights(), f3.weights()], { strides: this.stride, pad: this.conv1.pad });
         if (opts.releaseInput) x.dispose();
         return y;

@@ -5,6 +5,9 @@
  * Backward passes stop here instead of carrying zeros.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { requireKnownTfjs } from './version.js';
+
+requireKnownTfjs('stopGradient (detach.ts)');
 
 export function stopGradient<T extends tf.Tensor>(x: T): T {
   const engine = tf.engine();

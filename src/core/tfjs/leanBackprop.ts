@@ -17,6 +17,7 @@
  * tfjs-core 4.22 (test/native.lean.test.ts compares gradients and memory).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tfjsInternalsKnown } from './version.js';
 
 interface TapeNode {
   inputs: Record<string, tf.Tensor>;
@@ -66,7 +67,7 @@ export function suspendLeanPass<T>(fn: () => T): T {
 /** Installs the lean backprop (once); `enabled` false (SQUID_LEAN_BACKPROP=0 in Node) leaves tfjs as is. */
 export function installLeanBackprop(enabled = true): boolean {
   if (installed) return true;
-  if (!enabled) return false;
+  if (!enabled || !tfjsInternalsKnown()) return false; // an unknown tfjs: leave its backprop as it is
   const eng = tf.engine() as unknown as EngineInternals;
   if (typeof eng.addTapeNode !== 'function' || typeof eng.gradients !== 'function') return false;
   installed = true;

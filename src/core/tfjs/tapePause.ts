@@ -13,6 +13,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { suspendLeanPass } from './leanBackprop.js';
+import { requireKnownTfjs } from './version.js';
+
+requireKnownTfjs('outsideTape (tapePause.ts)');
 
 interface EngineState {
   activeTape: unknown[] | null;

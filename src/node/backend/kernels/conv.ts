@@ -157,7 +157,7 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
     },
   };
 
-  // a residual block at inference (src/core/ops/residualBlock.ts) in one call: native/src/conv.cc blockRun
+  // a residual block at inference (src/core/ops/residualBlock.ts) in one call: native/src/conv/block.cc
   const residualBlock: NativeKernel = {
     kernelName: RESIDUAL_BLOCK,
     run(args) {

@@ -1,7 +1,7 @@
 /**
  * Tensors declared constant (values never written while the tensor lives):
  * the native convolution keeps such a filter reordered into oneDNN's layout
- * instead of reordering it on every call (native/src/conv.cc,
+ * instead of reordering it on every call (native/src/conv/memory.cc,
  * constantFilters). Each declared tensor storage gets an id; the backend
  * forgets it, and the addon drops the kept copies, when the storage is freed.
  *
