@@ -446,3 +446,23 @@ test('on a terminal, a run that stops at an epoch boundary exits (no progress ba
   assert.equal(r.status, 0, r.stdout);
   assert.match(r.stdout, /stopped by: max-iters; 40 iterations, 1 epochs complete/);
 });
+
+test('squid --version prints the package version; a Detector given a file name says to load it first', async () => {
+  const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+  const v = squid(['--version']);
+  assert.equal(v.status, 0);
+  assert.equal(v.stdout.trim(), pkg.version);
+  const { Detector } = await import('../src/core/score/detector.js');
+  const { createSquid } = await import('../src/core/squid/squid.js');
+  const stats = { mean: 0, std: 1, threshold: 0.5, policy: 'fixed' };
+  const d = new Detector(createSquid(getPreset('tiny'), { seed: 1 }), {
+    discriminator: stats,
+    residual: stats,
+    input: stats,
+    distillation: stats,
+    trainImages: 1,
+    date: '',
+  });
+  await assert.rejects(d.score('scan.png' as unknown as Float32Array), (e: unknown) => e instanceof TypeError && /not file names \("scan\.png"\): load the image first/.test(e.message));
+  d.dispose();
+});

@@ -12,7 +12,7 @@ import type { Preset } from '../core/squid/presets.js';
 import { getPreset } from '../core/squid/presets.js';
 import { createSquid } from '../core/squid/squid.js';
 import { SquidError } from '../core/util/errors.js';
-import { modelDirExists, readModelDir, readRunConfig, readScoring, runPaths, type ScoreStats, type ScoringJson } from './io/runDir.js';
+import { modelDirExists, readModelDir, readRunConfig, readScoring, runPaths } from './io/runDir.js';
 import { loadExport } from '../core/export/loadExport.js';
 import { folderReader } from './export/nodeFiles.js';
 import { SQUID_JSON } from '../core/export/squidJson.js';
@@ -21,13 +21,13 @@ import { trainLoop, type TrainResult } from './train/trainer.js';
 import { trainingSource, validationSet } from './train/data.js';
 import type { BatchSource } from './train/sources.js';
 import type { LabelledPixels } from './score/statistics.js';
-import { SCORE_KINDS, type ScoreKind } from '../core/score/scorer.js';
+import type { ScoreKind } from '../core/score/scorer.js';
 import { autoProgress, lineProgress, silentProgress, type ProgressReporter } from './train/progress.js';
-import { Detector, type DetectorOptions } from './score/detector.js';
+import { Detector, type DetectorOptions } from '../core/score/detector.js';
 import { loadImage } from './image/load.js';
 
 export { createSquid };
-export { Detector, type DetectorOptions, type ImageScore, type HeatmapKind } from './score/detector.js';
+export { Detector, type DetectorOptions, type ImageScore, type HeatmapKind } from '../core/score/detector.js';
 export type { TrainResult } from './train/trainer.js';
 
 /** The package version (from package.json), recorded in config.json. */
@@ -167,16 +167,7 @@ async function loadExportedDetector(dir: string, opts: DetectorOptions): Promise
     if (err instanceof SquidError) throw err;
     throw new SquidError(`${dir}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const { info, model } = loaded;
-  const stats = Object.fromEntries(
-    SCORE_KINDS.map((k) => {
-      const n = info.normalization[k];
-      const threshold = n?.threshold ?? (info.threshold?.score === k ? info.threshold.value : Number.NaN);
-      return [k, { mean: n?.mean ?? Number.NaN, std: n?.std ?? Number.NaN, threshold, policy: n?.policy ?? info.threshold?.policy ?? 'none' }];
-    }),
-  ) as Record<ScoreKind, ScoreStats>;
-  const scoring: ScoringJson = { ...stats, trainImages: info.training.images ?? 0, date: info.training.date };
-  return new Detector(model, scoring, { kind: opts.kind ?? info.primaryScore, bn: opts.bn });
+  return Detector.fromExport(loaded.model, loaded.info, opts);
 }
 
 /** Loads an image file at the detector's size (grayscale, [0, 1]). */

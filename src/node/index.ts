@@ -10,7 +10,7 @@ export * from './report/index.js';
 export * from '../core/squid/index.js';
 export { loadPreset } from './cli/loadPreset.js';
 export { train, loadDetector, loadImageFor, SQUID_TS_VERSION, type TrainOptions } from './api.js';
-export { Detector, HEATMAP_KINDS, type DetectorOptions, type ImageScore, type HeatmapKind, type DetectorInput } from './score/detector.js';
+export { Detector, HEATMAP_KINDS, type DetectorOptions, type ImageScore, type HeatmapKind, type DetectorInput } from '../core/score/detector.js';
 export { SCORE_KINDS, scoreBatch, scoreImages, rawOf, anomalyScores, parseScoreKind, type ScoreKind, type RawScores, type ScoreOptions } from '../core/score/scorer.js';
 export { evaluateRun, type EvalOptions } from './score/evaluateRun.js';
 export { trainLoop, NonFiniteLossError, type TrainResult, type TrainLoopOptions } from './train/trainer.js';

@@ -5,10 +5,12 @@
 import { Command } from 'commander';
 import { SquidError } from '../../core/util/errors.js';
 import { VERBS } from './verbs/index.js';
+import { SQUID_TS_VERSION } from '../api.js';
 
 export function buildProgram(): Command {
   const program = new Command('squid')
     .description('SQUID unsupervised anomaly detection for radiographs (train on normal images, flag the rest)')
+    .version(SQUID_TS_VERSION, '-V, --version', 'print the squid-ts version')
     .showHelpAfterError()
     .exitOverride();
   for (const register of VERBS) register(program);

@@ -87,24 +87,8 @@ export interface CheckpointJson {
   stateSha256?: string;
 }
 
-export interface ScoreStats {
-  /** Mean and standard deviation of the raw score over training images. */
-  mean: number;
-  std: number;
-  /** Anomaly-score threshold: label "anomaly" when score >= threshold. */
-  threshold: number;
-  /** How the threshold was chosen, e.g. "val-f1" or "normal-quantile:0.95". */
-  policy: string;
-  /** The raw scores of the training images (for label-free thresholds later). */
-  trainRaw?: number[];
-}
-
-export type ScoringJson = Record<ScoreKind, ScoreStats> & {
-  trainImages: number;
-  /** The floor applied to every std (SCORE_STD_FLOOR; absent in older files, which replaced a std of 0 by 1). */
-  stdFloor?: number;
-  date: string;
-};
+export type { ScoreStats, ScoringJson } from '../../core/score/stats.js';
+import type { ScoringJson } from '../../core/score/stats.js';
 
 export const runPaths = (run: string) => ({
   config: path.join(run, 'config.json'),

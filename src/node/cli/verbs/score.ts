@@ -8,7 +8,7 @@ import { addBackendOption } from '../options.js';
 import { loadDetector } from '../../api.js';
 import { loadImage, encodeRgbPng } from '../../image/load.js';
 import { rawOf, SCORE_KINDS, type ScoreKind } from '../../../core/score/scorer.js';
-import { HEATMAP_KINDS, type HeatmapKind } from '../../score/detector.js';
+import { HEATMAP_KINDS, type HeatmapKind } from '../../../core/score/detector.js';
 import { heatmapPanels } from '../../score/heatmapImage.js';
 
 interface ScoreCliOptions {

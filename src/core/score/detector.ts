@@ -1,0 +1,242 @@
+/**
+ * A trained SQUID model with its score statistics: the one scorer of
+ * squid-ts, in Node (squid score, eval, the API) and in the browser app.
+ * It scores images (1 - sigmoid(z), higher = more anomalous), labels them
+ * at the stored threshold, reconstructs them and makes heatmaps.
+ * Browser-safe: the model and statistics are passed in (Node's loadDetector
+ * reads them from a run or an export folder; the app from the files picked).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
+import { presetScore, SCORE_KINDS, type Preset } from '../squid/presets.js';
+import type { ScoringJson, ScoreStats } from './stats.js';
+import type { SquidJson } from '../export/squidJson.js';
+import { anomalyScores, rawOf, scoreBatch, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
+import { SquidError } from '../util/errors.js';
+
+export type HeatmapKind = 'gradcam' | 'residual';
+export const HEATMAP_KINDS: readonly HeatmapKind[] = ['gradcam', 'residual'];
+
+export interface ImageScore {
+  /** Anomaly score in (0, 1): 1 - sigmoid((raw - mean) / std); higher = more anomalous. */
+  score: number;
+  /** true when score >= the stored threshold. */
+  anomalous: boolean;
+  threshold: number;
+  kind: ScoreKind;
+  /** The raw normality value (discriminator logit, or -MSE). */
+  raw: number;
+}
+
+export interface KindScore {
+  /** Raw normality (higher = more normal). */
+  raw: number;
+  /** Anomaly score in (0, 1), higher = more anomalous (null without statistics for the kind). */
+  anomaly: number | null;
+}
+
+/** What Detector.inspect gives for one image. */
+export interface Inspection {
+  scores: Partial<Record<ScoreKind, KindScore>>;
+  /** The primary score's anomaly value. */
+  score: number;
+  /** Abnormal at the stored threshold; null without one. */
+  abnormal: boolean | null;
+  /** size*size row-major, [0, 1]. */
+  input: Float32Array;
+  reconstruction: Float32Array;
+  /** Discriminator Grad-CAM of the reconstruction, [0, 1]. */
+  heatmap: Float32Array;
+  /** Milliseconds for scores + reconstruction (data read back), without the heatmap. */
+  scoreMs: number;
+  /** Milliseconds for the heatmap. */
+  heatmapMs: number;
+}
+
+function clock(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/** An image given to the detector: size*size values in [0, 1], or a [S,S], [S,S,1] or [1,S,S,1] tensor. */
+export type DetectorInput = Float32Array | tf.Tensor;
+
+export interface DetectorOptions {
+  /** Score kind used by score() (default: the preset's score kind). */
+  kind?: ScoreKind;
+  /** Discriminator batch norm while scoring (default per-image, as the reference). */
+  bn?: DiscriminatorBnMode;
+}
+
+export class Detector {
+  readonly size: number;
+  kind: ScoreKind;
+  readonly bn: DiscriminatorBnMode;
+
+  constructor(
+    readonly model: SquidModel,
+    readonly scoring: ScoringJson,
+    opts: DetectorOptions = {},
+  ) {
+    this.size = model.preset.model.imageSize;
+    this.kind = opts.kind ?? presetScore(model.preset);
+    this.bn = opts.bn ?? 'per-image';
+  }
+
+  /** A detector from an export: its model and squid.json (normalization per kind and the threshold). */
+  static fromExport(model: SquidModel, info: SquidJson, opts: DetectorOptions = {}): Detector {
+    const stats = Object.fromEntries(
+      SCORE_KINDS.map((k) => {
+        const n = info.normalization[k];
+        const threshold = info.threshold?.score === k ? info.threshold.value : (n?.threshold ?? Number.NaN);
+        return [k, { mean: n?.mean ?? Number.NaN, std: n?.std ?? Number.NaN, threshold, policy: n?.policy ?? info.threshold?.policy ?? 'none' }];
+      }),
+    ) as Record<ScoreKind, ScoreStats>;
+    const scoring: ScoringJson = { ...stats, trainImages: info.training.images ?? 0, date: info.training.date };
+    return new Detector(model, scoring, { kind: opts.kind ?? info.primaryScore, bn: opts.bn });
+  }
+
+  get preset(): Preset {
+    return this.model.preset;
+  }
+
+  stats(kind: ScoreKind = this.kind): ScoreStats {
+    return this.scoring[kind];
+  }
+
+  /** Pixels of one image, checked. */
+  private pixels(image: DetectorInput): Float32Array {
+    const n = this.size * this.size;
+    if (typeof image === 'string') {
+      throw new TypeError(`a Detector scores pixels, not file names ("${image}"): load the image first (loadImageFor(detector, path) in Node)`);
+    }
+    if (image instanceof Float32Array) {
+      if (image.length !== n) throw new RangeError(`expected ${this.size}x${this.size} = ${n} values, got ${image.length}`);
+      return image;
+    }
+    if (image.size !== n) throw new RangeError(`expected a ${this.size}x${this.size} image tensor, got shape [${image.shape}]`);
+    return image.dataSync() as Float32Array;
+  }
+
+  /** Raw scores of n images held in `pixels` (n*S*S): the given kinds, default all. */
+  rawScores(pixels: Float32Array, kinds?: readonly ScoreKind[]): Promise<RawScores> {
+    return scoreImages(this.model, pixels, this.size, { bn: this.bn, kinds });
+  }
+
+  /** Scores of raw values of one kind at the stored statistics. */
+  fromRaw(raw: ArrayLike<number>, kind: ScoreKind = this.kind): ImageScore[] {
+    const s = this.stats(kind);
+    if (!Number.isFinite(s.threshold)) {
+      throw new SquidError(`no statistics or threshold for the ${kind} score were stored with this model; use its primary score (--score ${this.kind})`);
+    }
+    const scores = anomalyScores(raw, s.mean, s.std);
+    return Array.from(scores, (score, i) => ({
+      score,
+      anomalous: score >= s.threshold,
+      threshold: s.threshold,
+      kind,
+      raw: raw[i] as number,
+    }));
+  }
+
+  /** Score one image. */
+  async score(image: DetectorInput, kind: ScoreKind = this.kind): Promise<ImageScore> {
+    const raw = await this.rawScores(this.pixels(image), [kind]);
+    return this.fromRaw(rawOf(raw, kind), kind)[0] as ImageScore;
+  }
+
+  /** Score several images (each scored on its own statistics: the batch does not matter). */
+  async scoreMany(images: readonly DetectorInput[], kind: ScoreKind = this.kind): Promise<ImageScore[]> {
+    const px = this.size * this.size;
+    const all = new Float32Array(images.length * px);
+    images.forEach((im, i) => all.set(this.pixels(im), i * px));
+    const raw = await this.rawScores(all, [kind]);
+    return this.fromRaw(rawOf(raw, kind), kind);
+  }
+
+  /** The normal-looking reconstruction of one image: size*size values. */
+  async reconstruct(image: DetectorInput): Promise<Float32Array> {
+    const x = tf.tensor4d(this.pixels(image), [1, this.size, this.size, 1]);
+    const r = this.model.reconstruct(x);
+    const out = (await r.data()) as Float32Array;
+    x.dispose();
+    r.dispose();
+    return out;
+  }
+
+  /**
+   * A heatmap in [0, 1] (size*size) of one image: Grad-CAM of the
+   * discriminator logit at its last conv layer, taken on the reconstruction
+   * the score is computed from; or |x - reconstruction| scaled to its maximum.
+   */
+  async heatmap(image: DetectorInput, kind: HeatmapKind = 'gradcam'): Promise<{ heatmap: Float32Array; reconstruction: Float32Array }> {
+    const x = tf.tensor4d(this.pixels(image), [1, this.size, this.size, 1]);
+    const recon = this.model.reconstruct(x);
+    const h = kind === 'gradcam'
+      ? this.model.gradCam(recon)
+      : tf.tidy(() => {
+          const d = tf.abs(tf.sub(x, recon));
+          return tf.div(d, tf.maximum(tf.max(d), 1e-12)) as tf.Tensor4D;
+        });
+    const [heatmap, reconstruction] = [(await h.data()) as Float32Array, (await recon.data()) as Float32Array];
+    tf.dispose([x, recon, h]);
+    return { heatmap, reconstruction };
+  }
+
+  /**
+   * One image, looked at whole (the app's view): the raw and anomaly score
+   * of every kind asked for (default all but "distillation" unless it is the
+   * primary score: it runs the teacher decoder), the call at the threshold,
+   * the reconstruction and the Grad-CAM heatmap of the reconstruction, from
+   * one pass, with its timings.
+   */
+  async inspect(image: DetectorInput, opts: { heatmap?: boolean; kinds?: readonly ScoreKind[] } = {}): Promise<Inspection> {
+    const pixels = this.pixels(image);
+    const s = this.size;
+    const kinds = opts.kinds ?? SCORE_KINDS.filter((k) => k !== 'distillation' || k === this.kind);
+    const x = tf.tensor4d(pixels, [1, s, s, 1]);
+    try {
+      const t0 = clock();
+      const r = await scoreBatch(this.model, x, { keepReconstruction: true, kinds, bn: this.bn });
+      const recon = r.reconstruction as tf.Tensor4D; // [1,S,S,1]
+      let reconstruction: Float32Array;
+      let heatmap = new Float32Array(s * s);
+      let t1: number;
+      try {
+        reconstruction = Float32Array.from((await recon.data()) as Float32Array);
+        t1 = clock();
+        if (opts.heatmap !== false) {
+          const heat = this.model.gradCam(recon); // [1,S,S,1]
+          heatmap = Float32Array.from((await heat.data()) as Float32Array);
+          heat.dispose();
+        }
+      } finally {
+        recon.dispose();
+      }
+      const t2 = clock();
+      const scores: Partial<Record<ScoreKind, KindScore>> = {};
+      for (const kind of kinds) {
+        const raw = rawOf(r.raw, kind)[0] as number;
+        const st = this.stats(kind);
+        scores[kind] = { raw, anomaly: Number.isFinite(st.mean) ? (anomalyScores([raw], st.mean, st.std)[0] as number) : null };
+      }
+      const primary = scores[this.kind]?.anomaly ?? null;
+      const threshold = this.stats(this.kind).threshold;
+      return {
+        scores,
+        score: primary as number,
+        abnormal: primary !== null && Number.isFinite(threshold) ? primary >= threshold : null,
+        input: pixels,
+        reconstruction,
+        heatmap,
+        scoreMs: t1 - t0,
+        heatmapMs: t2 - t1,
+      };
+    } finally {
+      x.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

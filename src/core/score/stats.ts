@@ -1,0 +1,26 @@
+/**
+ * The score statistics of a trained model, in one format: what
+ * RUN/scoring.json holds, what an export's squid.json carries per kind
+ * (its normalization and threshold), and what a Detector standardizes and
+ * thresholds with. Browser-safe.
+ */
+import type { ScoreKind } from '../squid/presets.js';
+
+export interface ScoreStats {
+  /** Mean and standard deviation of the raw score over training images. */
+  mean: number;
+  std: number;
+  /** Anomaly-score threshold: label "anomaly" when score >= threshold. */
+  threshold: number;
+  /** How the threshold was chosen, e.g. "val-f1" or "normal-quantile:0.95". */
+  policy: string;
+  /** The raw scores of the training images (for label-free thresholds later). */
+  trainRaw?: number[];
+}
+
+export type ScoringJson = Record<ScoreKind, ScoreStats> & {
+  trainImages: number;
+  /** The floor applied to every std (SCORE_STD_FLOOR; absent in older files, which replaced a std of 0 by 1). */
+  stdFloor?: number;
+  date: string;
+};
