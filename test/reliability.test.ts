@@ -466,3 +466,39 @@ test('squid --version prints the package version; a Detector given a file name s
   await assert.rejects(d.score('scan.png' as unknown as Float32Array), (e: unknown) => e instanceof TypeError && /not file names \("scan\.png"\): load the image first/.test(e.message));
   d.dispose();
 });
+
+test('an image over the decoder pixel limit is named with its size problem, not called corrupt', async () => {
+  const { loadImage } = await import('../src/node/image/load.js');
+  // a PNG whose header says 20000 x 20000 (400 M pixels): the limit is hit before any pixel is read
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer): number => {
+    let c = 0xffffffff;
+    for (const x of b) c = (crcTable[(c ^ x) & 0xff] as number) ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(20000, 0);
+  ihdr.writeUInt32BE(20000, 4);
+  ihdr[8] = 8; // bit depth; colour type 0 (grey), no interlace
+  const file = path.join(root, 'huge.png');
+  const { deflateSync } = await import('node:zlib');
+  const idat = chunk('IDAT', deflateSync(Buffer.alloc(20001))); // one row: enough for the decoder to read the header
+  writeFileSync(file, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), idat, chunk('IEND', Buffer.alloc(0))]));
+  await assert.rejects(loadImage(file, { size: 48 }), (e: unknown) => {
+    assert.match(String((e as Error).message), /huge\.png: cannot load image: larger than the image decoder's limit of 268402689 pixels/);
+    assert.doesNotMatch(String((e as Error).message), /corrupt/);
+    return true;
+  });
+});
