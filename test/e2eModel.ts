@@ -49,7 +49,7 @@ export async function makeTinyExport(work: string, images: string[]): Promise<Ti
     label: string;
     threshold: number;
   }[];
-  const nodeScores = rows.map((r) => ({ file: r.file, score: r.score, raw: r.raw, abnormal: r.label === 'anomaly' }));
+  const nodeScores = rows.map((r) => ({ file: r.file, score: r.score, raw: r.raw, abnormal: r.label === 'abnormal' }));
   return {
     run,
     exportDir,

@@ -278,6 +278,18 @@ test('damaged weights are detected in the CLI and the export path, never scored'
   const fromExport = squid(['score', '--run', exp, img]);
   assert.equal(fromRun.status, 0, fromRun.stderr);
   assert.equal(fromExport.stdout, fromRun.stdout);
+  // a folder stands for its image files
+  const folder = path.join(root, 'imgs');
+  mkdirSync(folder);
+  cpSync(img, path.join(folder, 'b.png'));
+  cpSync(img, path.join(folder, 'a.png'));
+  const fromFolder = squid(['score', '--run', run, folder]);
+  assert.equal(fromFolder.status, 0, fromFolder.stderr);
+  assert.deepEqual(
+    fromFolder.stdout.trim().split('\n').map((l) => path.basename(l.split('\t')[0] as string)),
+    ['a.png', 'b.png'],
+  );
+  assert.match(fromFolder.stdout, /\t(abnormal|normal)\n/);
   for (const w of [path.join(runPaths(run).best, 'weights.bin'), path.join(exp, 'weights.bin')]) {
     const bytes = readFileSync(w);
     bytes.fill(0xff, 64, 128);

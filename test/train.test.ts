@@ -195,13 +195,13 @@ test('squid eval writes an AUC for each score kind and per anomaly type; squid s
   assert.deepEqual(rows.map((x) => x.file), files);
   for (const row of rows) {
     assert.ok(row.score > 0 && row.score < 1);
-    assert.ok(row.label === 'anomaly' || row.label === 'normal');
+    assert.ok(row.label === 'abnormal' || row.label === 'normal');
     assert.ok(existsSync(row.heatmap));
   }
   const plain = squid(['score', '--run', learnRun, ...files]);
   assert.equal(plain.status, 0, plain.stderr);
   assert.equal(plain.stdout.trim().split('\n').length, 2);
-  assert.match(plain.stdout, /\t[01]\.\d{6}\t(anomaly|normal)/);
+  assert.match(plain.stdout, /\t[01]\.\d{6}\t(abnormal|normal)/);
 });
 
 test('--resume after an interrupted run gives the same result as an uninterrupted run', { skip }, async () => {

@@ -1,4 +1,4 @@
-/** `squid info --preset P [--json] [--overrides FILE]`: parameter counts and feature shapes. */
+/** `squid info --preset P [--json] [--config FILE]`: parameter counts and feature shapes. */
 import type { Command } from 'commander';
 import { PRESET_NAMES } from '../../../core/squid/presets.js';
 import { countParameters, featureShapes } from '../../../core/squid/summary.js';
@@ -13,10 +13,10 @@ export function register(program: Command): void {
     .command('info')
     .description('print a preset\'s trainable parameter counts and feature shapes')
     .requiredOption('--preset <name>', `model preset (${PRESET_NAMES.join(', ')})`)
-    .option('--overrides <file>', 'JSON file of preset overrides')
+    .option('--config <file>', 'JSON file of preset overrides (as squid train --config)')
     .option('--json', 'machine-readable output')
-    .action((opts: { preset: string; overrides?: string; json?: boolean }) => {
-      const preset = loadPreset(opts.preset, opts.overrides);
+    .action((opts: { preset: string; config?: string; json?: boolean }) => {
+      const preset = loadPreset(opts.preset, opts.config);
       const counts = countParameters(preset);
       const shapes = featureShapes(preset);
       if (opts.json === true) {

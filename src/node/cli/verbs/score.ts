@@ -1,5 +1,7 @@
 /** `squid score`: anomaly scores (and optional heatmaps) of image files with a trained run. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { listImages } from '../../data/folders.js';
+import { InputError } from '../../../core/util/errors.js';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
@@ -32,17 +34,34 @@ export function heatmapNames(files: readonly string[]): string[] {
   });
 }
 
+/** The arguments with each folder replaced by the image files directly in it (sorted). */
+async function expandFolders(args: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of args) {
+    const isDir = await stat(a).then((st) => st.isDirectory(), () => false);
+    if (!isDir) {
+      out.push(a);
+      continue;
+    }
+    const found = await listImages(a);
+    if (found.length === 0) throw new InputError(a, 'a folder with no image files in it');
+    out.push(...found);
+  }
+  return out;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('score')
     .description('score image files with a trained run: file, anomaly score (1 - sigmoid(z), higher = more anomalous), label')
-    .argument('<files...>', 'image files')
+    .argument('<files...>', 'image files, or folders (their image files, not recursive)')
     .requiredOption('--run <dir>', 'run folder made by squid train')
     .option('--json', 'print JSON instead of lines')
     .option('--heatmaps <dir>', 'write one PNG per image: input | reconstruction | heatmap overlay')
     .addOption(new Option('--score <kind>', "score kind (default: the run's preset's)").choices(SCORE_KINDS as string[]))
     .addOption(new Option('--heatmap <kind>', 'heatmap kind (with --heatmaps)').choices(HEATMAP_KINDS as string[]).default('gradcam'));
-  addBackendOption(cmd).action(async (files: string[], o: ScoreCliOptions) => {
+  addBackendOption(cmd).action(async (args: string[], o: ScoreCliOptions) => {
+    const files = await expandFolders(args);
     await useBackend(parseBackendChoice(o.backend));
     hintWorkload('inference');
     const detector = await loadDetector(o.run, o.score ? { kind: o.score } : {});
@@ -73,7 +92,7 @@ export function register(program: Command): void {
           return {
             file,
             score: s?.score,
-            label: s?.anomalous ? 'anomaly' : 'normal',
+            label: s?.anomalous ? 'abnormal' : 'normal',
             threshold: s?.threshold,
             kind,
             raw: s?.raw,
@@ -85,7 +104,7 @@ export function register(program: Command): void {
       } else {
         const lines = files.map((file, i) => {
           const s = scores[i];
-          return `${file}\t${s?.score.toFixed(6)}\t${s?.anomalous ? 'anomaly' : 'normal'}`;
+          return `${file}\t${s?.score.toFixed(6)}\t${s?.anomalous ? 'abnormal' : 'normal'}`;
         });
         process.stdout.write(lines.join('\n') + '\n');
       }
