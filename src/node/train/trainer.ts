@@ -312,6 +312,7 @@ async function endEpoch(c: Ctx, stop: TrainResult['stoppedBy'] | null): Promise<
   const valNow = !interrupted && (stop !== null || last || (s.epoch + 1) % Math.max(1, opts.valEvery ?? 1) === 0);
   let val: { auc: Partial<Record<ScoreKind, number>>; spread: Partial<Record<ScoreKind, ClassSpread>> } | undefined;
   if (opts.val && valNow) {
+    c.progress.info(`validating on ${opts.val.labels.length} images...`);
     val = await validate(c.model, opts.val);
     const sel = val.auc[c.selectBy];
     if (sel !== undefined && (s.bestValAuc === null || sel > s.bestValAuc)) {
@@ -360,6 +361,7 @@ async function close(c: Ctx, stoppedBy: TrainResult['stoppedBy']): Promise<Train
     // No epoch validated yet (e.g. --max-iters with --val-every): the current model is the best known.
     await saveModel(run, preset, c.model, { epoch: s.epoch + 1, iteration: s.iteration, valAuc: null, date: new Date().toISOString() });
   }
+  if (stoppedBy !== 'interrupted') c.progress.info(`score statistics of the best model on ${c.opts.statsImages ?? 200} training images...`);
   const scoring = stoppedBy === 'interrupted' ? null : await finishScoring(run, c.opts, preset, () => c.opts.createModel(preset, { seed: c.seed }));
   return {
     run,
