@@ -242,7 +242,9 @@ test('SIGTERM in the middle of an epoch stops within seconds with a mid-epoch ch
   const run = path.join(root, 'sigterm');
   const cfg = overrides('sigterm', 2000, 1); // one long epoch
   const t = startTraining(['train', '--data', 'digitanatomy', '--preset', 'tiny', '--config', cfg, '--val', 'digitanatomy', '--progress', 'lines', '--out', run]);
-  await until(() => /it \d+\/2000/.test(t.stderr()), 120_000);
+  // the loop starts right after this line; a few seconds in, it is well inside the 2,000-iteration epoch
+  await until(() => /training preset "tiny"/.test(t.stderr()), 120_000);
+  await new Promise((r) => setTimeout(r, 5000));
   const sent = performance.now();
   t.child.kill('SIGTERM');
   t.child.kill('SIGTERM');
