@@ -454,11 +454,12 @@ test('on a terminal, a run that stops at an epoch boundary exits (no progress ba
     return;
   }
   const run = path.join(root, 'tty');
-  const cmd = `${process.execPath} ${path.join(REPO, 'bin', 'squid.js')} train --data digitanatomy --val none --preset tiny --out ${run} --max-iters 40`;
-  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+  const cfg = overrides('tty', 4, 3); // 4 iterations an epoch: --max-iters 4 stops at the first boundary
+  const cmd = `${process.execPath} ${path.join(REPO, 'bin', 'squid.js')} train --data digitanatomy --val none --preset tiny --config ${cfg} --out ${run} --max-iters 4`;
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 300_000 });
   assert.equal(r.signal, null, 'the process hung on its progress bar and was killed');
   assert.equal(r.status, 0, r.stdout);
-  assert.match(r.stdout, /stopped by: max-iters; 40 iterations, 1 epochs complete/);
+  assert.match(r.stdout, /stopped by: max-iters; 4 iterations, 1 epochs complete/);
 });
 
 test('squid --version prints the package version; a Detector given a file name says to load it first', async () => {
