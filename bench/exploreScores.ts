@@ -7,10 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
+import { loadRunModel } from './runModel.js';
 import { useBackend } from '../src/node/backend/select.js';
-import { createSquid, type SquidModules } from '../src/core/squid/squid.js';
-import { readCheckpoint, readModelDir, readRunConfig, runPaths } from '../src/node/io/runDir.js';
-import { disposeState, type TensorState } from '../src/core/io/modelState.js';
+import type { SquidModules } from '../src/core/squid/squid.js';
 import { trainingSource, validationSet } from '../src/node/train/data.js';
 import { rocAuc } from '../src/node/metrics/roc.js';
 import { rawOf, scoreImages, SCORE_KINDS, type ScoreKind } from '../src/core/score/scorer.js';
@@ -141,21 +140,8 @@ function perPosition(n: number, N: number, f: (i: number, p: number) => number):
 async function main(): Promise<void> {
   await useBackend('auto', { quiet: true });
   const run = values.run as string;
-  const cfg = await readRunConfig(run);
+  const { cfg, model, m } = await loadRunModel(run, values.which as string);
   const preset = cfg.preset;
-  let state: TensorState;
-  if (values.which === 'best') state = (await readModelDir(runPaths(run).best)).state;
-  else {
-    const ck = await readCheckpoint(run);
-    if (!ck) throw new Error('no checkpoint');
-    state = {};
-    for (const [k, v] of Object.entries(ck.state)) if (k.startsWith('model/')) state[k.slice(6)] = v;
-    else v.dispose();
-  }
-  const model = createSquid(preset, { seed: 0 });
-  model.setState(state);
-  disposeState(state);
-  const m = (model as unknown as { m: SquidModules }).m;
   const size = preset.model.imageSize;
   const N = preset.model.patchesPerSide ** 2;
   const source = await trainingSource(values.data ?? cfg.data, preset, 0);

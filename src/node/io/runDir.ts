@@ -98,22 +98,23 @@ export const runPaths = (run: string) => ({
   scoring: path.join(run, 'scoring.json'),
 });
 
+/** The files and folders of a run (and a crash's .old copies), in one list. */
+function runFiles(run: string): string[] {
+  const p = runPaths(run);
+  return [p.config, p.log, p.checkpoint, oldCopyOf(p.checkpoint), p.best, oldCopyOf(p.best), p.scoring];
+}
+
 /** What a run folder holds of a run (empty: no run there yet). */
 export async function runContents(run: string): Promise<string[]> {
-  const p = runPaths(run);
   const found: string[] = [];
-  for (const f of [p.config, p.log, p.checkpoint, oldCopyOf(p.checkpoint), p.best, oldCopyOf(p.best), p.scoring]) {
-    if (await exists(f)) found.push(path.basename(f));
-  }
+  for (const f of runFiles(run)) if (await exists(f)) found.push(path.basename(f));
   return found;
 }
 
 /** Deletes a run's files (for --overwrite); other files in the folder stay. */
 export async function clearRun(run: string): Promise<void> {
+  for (const f of runFiles(run)) await fs.rm(f, { recursive: true, force: true });
   const p = runPaths(run);
-  for (const f of [p.config, p.log, p.checkpoint, oldCopyOf(p.checkpoint), p.best, oldCopyOf(p.best), p.scoring]) {
-    await fs.rm(f, { recursive: true, force: true });
-  }
   for (const d of [p.checkpoint, p.best]) await recoverDir(d); // removes temporary folders
 }
 

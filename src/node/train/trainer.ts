@@ -336,13 +336,12 @@ async function logEpoch(
   const { s, preset } = c;
   const means: Record<string, number> = {};
   for (const k of LOSS_KEYS) if (s.counts[k]) means[k] = (s.sums[k] as number) / (s.counts[k] as number);
-  const lrG = cosineLr(preset.train.generatorLr, s.epoch, preset.train.cosinePeriod, preset.train.cosineMinFactor);
   const entry: LogEntry = {
     epoch: s.epoch,
     iterations: s.iteration,
     losses: means,
     ...(val ? { valAuc: val.auc, valSpread: val.spread } : {}),
-    lr: { generator: lrG, discriminator: preset.train.discriminatorLr },
+    lr: { generator: c.opt.g.lr, discriminator: c.opt.d.lr }, // as trainEpoch set them
     seconds: Math.round(s.epochSeconds * 1000) / 1000,
     elapsedSeconds: Math.round(c.elapsed() * 10) / 10,
     ...(partial ? { partial: true } : {}),
