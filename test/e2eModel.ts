@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { train } from '../src/node/api.js';
+import { statsOf } from '../src/core/score/stats.js';
 import { REPO } from './e2eHarness.js';
 
 export interface NodeScore {
@@ -54,9 +55,9 @@ export async function makeTinyExport(work: string, images: string[]): Promise<Ti
     run,
     exportDir,
     nodeScores,
-    threshold: trained.scoring[trained.selectBy].threshold,
+    threshold: statsOf(trained.scoring, trained.selectBy).threshold,
     kind: trained.selectBy,
-    rawStd: trained.scoring[trained.selectBy].std,
+    rawStd: statsOf(trained.scoring, trained.selectBy).std,
     how: `tiny trained 1 iteration at batch 2 in ${trainS.toFixed(0)} s (train API of squid train), statistics over 8 images`,
   };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { getPreset, presetScore, PRESET_NAMES, SCORE_KINDS, ABLATIONS, FULL_MODEL, PresetError } from '../src/core/squid/presets.js';
+import { getPreset, presetScore, scoreKindsOf, PRESET_NAMES, SCORE_KINDS, ABLATIONS, FULL_MODEL, PresetError } from '../src/core/squid/presets.js';
 import { applyOverrides, validatePreset } from '../src/core/squid/presetSchema.js';
 import { countParameters, featureShapes } from '../src/core/squid/summary.js';
 import { loadPreset } from '../src/node/cli/loadPreset.js';
@@ -127,13 +127,16 @@ test('squid info --json prints the reference counts', () => {
   assert.match(bad.stderr, /unknown preset "huge"/);
 });
 
-test('zhanglab-fast keeps the paper model, digitanatomy-fast the tiny one; each preset names a default score kind; score overrides are checked', () => {
+test('zhanglab-fast keeps the paper model, digitanatomy-fast the tiny one plus a patch memory; each preset names a default score kind it has; score overrides are checked', () => {
   assert.deepEqual(getPreset('zhanglab-fast').model, getPreset('zhanglab').model);
-  assert.deepEqual(getPreset('digitanatomy-fast').model, getPreset('tiny').model);
+  const { patchMemory, ...fastModel } = getPreset('digitanatomy-fast').model;
+  assert.deepEqual(fastModel, getPreset('tiny').model);
+  assert.ok(patchMemory && patchMemory.slots > 0);
+  for (const name of PRESET_NAMES) assert.ok(scoreKindsOf(getPreset(name).model).includes(presetScore(getPreset(name))), name);
   for (const name of PRESET_NAMES) assert.ok(SCORE_KINDS.includes(presetScore(getPreset(name))), name);
   const base = getPreset('tiny');
   assert.equal(applyOverrides(base, { score: 'residual' }).score, 'residual');
-  assert.throws(() => applyOverrides(base, { score: 'psychic' }, 'x.json'), (e: unknown) => e instanceof PresetError && /score: must be one of discriminator, residual, input, distillation/.test(e.message));
+  assert.throws(() => applyOverrides(base, { score: 'psychic' }, 'x.json'), (e: unknown) => e instanceof PresetError && /score: must be one of discriminator, residual, input, distillation, memory/.test(e.message));
   // a stored preset from before the field existed still validates and scores with the paper's kind
   const old = getPreset('zhanglab');
   delete old.score;

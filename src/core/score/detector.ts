@@ -9,13 +9,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
 import { presetScore, SCORE_KINDS, type Preset } from '../squid/presets.js';
-import type { ScoringJson, ScoreStats } from './stats.js';
+import { statsOf, type BaseScoreKind, type ScoringJson, type ScoreStats } from './stats.js';
 import type { SquidJson } from '../export/squidJson.js';
 import { anomalyScores, rawOf, scoreBatch, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
 import { SquidError } from '../util/errors.js';
 
-export type HeatmapKind = 'gradcam' | 'residual';
-export const HEATMAP_KINDS: readonly HeatmapKind[] = ['gradcam', 'residual'];
+export type HeatmapKind = 'gradcam' | 'residual' | 'memory';
+export const HEATMAP_KINDS: readonly HeatmapKind[] = ['gradcam', 'residual', 'memory'];
+
+/** A patch this many standard deviations further from its nearest normal patches than normal patches are shows at full heat. */
+export const MEMORY_HEAT_FULL_Z = 4;
 
 export interface ImageScore {
   /** Anomaly score in (0, 1): 1 - sigmoid((raw - mean) / std); higher = more anomalous. */
@@ -85,12 +88,12 @@ export class Detector {
   /** A detector from an export: its model and squid.json (normalization per kind and the threshold). */
   static fromExport(model: SquidModel, info: SquidJson, opts: DetectorOptions = {}): Detector {
     const stats = Object.fromEntries(
-      SCORE_KINDS.map((k) => {
+      SCORE_KINDS.filter((k) => k !== 'memory' || info.normalization.memory).map((k) => {
         const n = info.normalization[k];
         const threshold = info.threshold?.score === k ? info.threshold.value : (n?.threshold ?? Number.NaN);
         return [k, { mean: n?.mean ?? Number.NaN, std: n?.std ?? Number.NaN, threshold, policy: n?.policy ?? info.threshold?.policy ?? 'none' }];
       }),
-    ) as Record<ScoreKind, ScoreStats>;
+    ) as Record<BaseScoreKind, ScoreStats>;
     const scoring: ScoringJson = { ...stats, trainImages: info.training.images ?? 0, date: info.training.date };
     return new Detector(model, scoring, { kind: opts.kind ?? info.primaryScore, bn: opts.bn });
   }
@@ -100,7 +103,7 @@ export class Detector {
   }
 
   stats(kind: ScoreKind = this.kind): ScoreStats {
-    return this.scoring[kind];
+    return statsOf(this.scoring, kind);
   }
 
   /** Pixels of one image, checked. */
@@ -166,33 +169,51 @@ export class Detector {
   /**
    * A heatmap in [0, 1] (size*size) of one image: Grad-CAM of the
    * discriminator logit at its last conv layer, taken on the reconstruction
-   * the score is computed from; or |x - reconstruction| scaled to its maximum.
+   * the score is computed from; |x - reconstruction| scaled to its maximum;
+   * or (memory) each patch's z-scored distance to the nearest normal patch
+   * of its position, z / MEMORY_HEAT_FULL_Z clamped to [0, 1], constant over
+   * the patch. Default: memory for the memory score, else Grad-CAM.
    */
-  async heatmap(image: DetectorInput, kind: HeatmapKind = 'gradcam'): Promise<{ heatmap: Float32Array; reconstruction: Float32Array }> {
+  async heatmap(image: DetectorInput, kind: HeatmapKind = this.defaultHeatmap): Promise<{ heatmap: Float32Array; reconstruction: Float32Array }> {
     const x = tf.tensor4d(this.pixels(image), [1, this.size, this.size, 1]);
     const recon = this.model.reconstruct(x);
-    const h = kind === 'gradcam'
-      ? this.model.gradCam(recon)
-      : tf.tidy(() => {
-          const d = tf.abs(tf.sub(x, recon));
-          return tf.div(d, tf.maximum(tf.max(d), 1e-12)) as tf.Tensor4D;
-        });
+    const h = this.heatOf(x, recon, kind);
     const [heatmap, reconstruction] = [(await h.data()) as Float32Array, (await recon.data()) as Float32Array];
     tf.dispose([x, recon, h]);
     return { heatmap, reconstruction };
+  }
+
+  /** The heatmap this detector's score explains best. */
+  get defaultHeatmap(): HeatmapKind {
+    return this.kind === 'memory' ? 'memory' : 'gradcam';
+  }
+
+  /** x, recon [1,S,S,1] -> [1,S,S,1] in [0, 1] */
+  private heatOf(x: tf.Tensor4D, recon: tf.Tensor4D, kind: HeatmapKind): tf.Tensor4D {
+    if (kind === 'gradcam') return this.model.gradCam(recon);
+    return tf.tidy(() => {
+      if (kind === 'memory') {
+        const P = this.preset.model.patchesPerSide;
+        const z = tf.reshape(this.model.patchZ(x), [1, P, P, 1]);
+        const heat = tf.clipByValue(tf.div(z, MEMORY_HEAT_FULL_Z), 0, 1) as tf.Tensor4D;
+        return tf.image.resizeNearestNeighbor(heat, [this.size, this.size]);
+      }
+      const d = tf.abs(tf.sub(x, recon));
+      return tf.div(d, tf.maximum(tf.max(d), 1e-12)) as tf.Tensor4D;
+    });
   }
 
   /**
    * One image, looked at whole (the app's view): the raw and anomaly score
    * of every kind asked for (default all but "distillation" unless it is the
    * primary score: it runs the teacher decoder), the call at the threshold,
-   * the reconstruction and the Grad-CAM heatmap of the reconstruction, from
-   * one pass, with its timings.
+   * the reconstruction and the heatmap (defaultHeatmap), from one pass, with
+   * its timings.
    */
   async inspect(image: DetectorInput, opts: { heatmap?: boolean; kinds?: readonly ScoreKind[] } = {}): Promise<Inspection> {
     const pixels = this.pixels(image);
     const s = this.size;
-    const kinds = opts.kinds ?? SCORE_KINDS.filter((k) => k !== 'distillation' || k === this.kind);
+    const kinds = opts.kinds ?? this.model.scoreKinds.filter((k) => k !== 'distillation' || k === this.kind);
     const x = tf.tensor4d(pixels, [1, s, s, 1]);
     try {
       const t0 = clock();
@@ -205,7 +226,7 @@ export class Detector {
         reconstruction = Float32Array.from((await recon.data()) as Float32Array);
         t1 = clock();
         if (opts.heatmap !== false) {
-          const heat = this.model.gradCam(recon); // [1,S,S,1]
+          const heat = this.heatOf(x, recon, this.defaultHeatmap); // [1,S,S,1]
           heatmap = Float32Array.from((await heat.data()) as Float32Array);
           heat.dispose();
         }

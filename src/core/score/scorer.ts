@@ -60,7 +60,7 @@ export class NonFiniteScoreError extends SquidError {
 export interface ScoreOptions {
   /** Discriminator batch norm (default per-image: a score never depends on the batch). */
   bn?: DiscriminatorBnMode;
-  /** The kinds to compute (default all); the teacher decoder runs only for "distillation". */
+  /** The kinds to compute (default all the model has); the teacher decoder runs only for "distillation". */
   kinds?: readonly ScoreKind[];
 }
 
@@ -79,7 +79,7 @@ export async function scoreBatch(
   x: tf.Tensor4D,
   opts: ScoreOptions & { keepReconstruction?: boolean } = {},
 ): Promise<BatchScores> {
-  const kinds = opts.kinds ?? SCORE_KINDS;
+  const kinds = opts.kinds ?? model.scoreKinds;
   // the teacher decoder runs only for the kind that reads it (it adds a decoder pass)
   const { recon, gap } = kinds.includes('distillation') ? model.reconstructWithGap(x) : { recon: model.reconstruct(x), gap: undefined };
   const bn = opts.bn ?? 'per-image';
@@ -88,6 +88,7 @@ export async function scoreBatch(
     residual: () => tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])) as tf.Tensor1D,
     input: () => model.discriminatorLogits(x, bn),
     distillation: () => tf.neg(gap as tf.Tensor1D),
+    memory: () => model.memoryScores(x),
   };
   const raw: RawScores = {};
   try {
@@ -127,7 +128,7 @@ export async function scoreImages(
   const n = pixels.length / per;
   if (!Number.isInteger(n)) throw new RangeError(`scoreImages: ${pixels.length} values is not a whole number of ${size}x${size} images`);
   const bs = Math.max(1, opts.batchSize ?? 16);
-  const kinds = opts.kinds ?? SCORE_KINDS;
+  const kinds = opts.kinds ?? model.scoreKinds;
   const out: RawScores = Object.fromEntries(kinds.map((k) => [k, new Float32Array(n)]));
   for (let start = 0; start < n; start += bs) {
     const m = Math.min(bs, n - start);

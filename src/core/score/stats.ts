@@ -5,6 +5,7 @@
  * thresholds with. Browser-safe.
  */
 import type { ScoreKind } from '../squid/presets.js';
+import { SquidError } from '../util/errors.js';
 
 export interface ScoreStats {
   /** Mean and standard deviation of the raw score over training images. */
@@ -18,9 +19,20 @@ export interface ScoreStats {
   trainRaw?: number[];
 }
 
-export type ScoringJson = Record<ScoreKind, ScoreStats> & {
+/** Every kind but "memory", which only models with a patch memory have. */
+export type BaseScoreKind = Exclude<ScoreKind, 'memory'>;
+
+export type ScoringJson = Record<BaseScoreKind, ScoreStats> & {
+  memory?: ScoreStats;
   trainImages: number;
   /** The floor applied to every std (SCORE_STD_FLOOR; absent in older files, which replaced a std of 0 by 1). */
   stdFloor?: number;
   date: string;
 };
+
+/** The statistics of one kind; an error naming the kind when the scoring has none (a model without a patch memory has no "memory"). */
+export function statsOf(scoring: ScoringJson, kind: ScoreKind): ScoreStats {
+  const s = scoring[kind];
+  if (!s) throw new SquidError(`these score statistics have no "${kind}" score (the model has no patch memory)`);
+  return s;
+}

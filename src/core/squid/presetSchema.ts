@@ -94,6 +94,12 @@ const MODEL_SCHEMA: Schema = {
   maskKeepProb: num(0, 1, { minExclusive: true }),
   discriminatorChannels: intArray(1, 8, 1, 4096),
   ablation: ABLATION_SCHEMA,
+  patchMemory: optional((v, key) => {
+    if (!isRecord(v)) fail(key, `must be an object {"slots": n, "dim": k}; got ${JSON.stringify(v)}`);
+    for (const k of Object.keys(v)) if (k !== 'slots' && k !== 'dim') fail(`${key}.${k}`, 'unknown key (known: slots, dim)');
+    int(1, 1000000)(v.slots, `${key}.slots`);
+    int(1, 4096)(v.dim, `${key}.dim`);
+  }),
 };
 
 const LOSS_SCHEMA: Schema = {
@@ -214,6 +220,9 @@ function checkConsistency(m: ModelConfig, t: TrainConfig): void {
   }
   if (side < 1) fail('model.discriminatorChannels', 'too many layers for the image size');
   if (t.nCritic < 1) fail('train.nCritic', 'must be at least 1');
+  if (m.patchMemory && m.initialCombine >= levels) {
+    fail('model.patchMemory', `needs a per-patch encoder map: initialCombine (${m.initialCombine}) must be below the number of levels (${levels})`);
+  }
 }
 
 /** Throws a PresetError naming the first bad key of a whole preset. */
@@ -222,6 +231,7 @@ export function validatePreset(p: unknown): asserts p is Preset {
   checkAll(p, PRESET_SCHEMA, '');
   const preset = p as unknown as Preset;
   checkConsistency(preset.model, preset.train);
+  if (preset.score === 'memory' && !preset.model.patchMemory) fail('score', 'the "memory" score needs model.patchMemory');
 }
 
 /** A copy of `base` with `overrides` (parsed JSON, a partial preset) applied and validated. */

@@ -7,7 +7,7 @@
  * discriminator/...; getState() adds "<queue>/pointers" (int32).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Preset, ModelConfig } from './presets.js';
+import { scoreKindsOf, type Preset, type ModelConfig, type ScoreKind } from './presets.js';
 import { validatePreset, encoderSides } from './presetSchema.js';
 import type { DiscriminatorBnMode, GeneratorStep, SharedGeneratorForward, SquidModel } from './types.js';
 import type { Rng } from '../util/rng.js';
@@ -16,6 +16,7 @@ import { Encoder, type Skip } from './encoder.js';
 import { InpaintingBlock } from './inpaintingBlock.js';
 import { Decoder } from './decoder.js';
 import { Discriminator } from './discriminator.js';
+import { PatchMemory } from './patchMemory.js';
 import { MemoryQueue } from './memoryQueue.js';
 import { stopGradient } from '../tfjs/detach.js';
 import { mse, bceWithLogits } from './losses.js';
@@ -25,6 +26,7 @@ import type { BnMode } from './batchNorm.js';
 export const GENERATOR_PREFIX = 'generator/';
 export const TEACHER_PREFIX = 'generator/teacher/';
 export const DISCRIMINATOR_PREFIX = 'discriminator/';
+export const PATCH_MEMORY_NAME = 'patchMemory';
 
 export interface SquidModules {
   encoder: Encoder;
@@ -32,6 +34,7 @@ export interface SquidModules {
   student: Decoder;
   teacher: Decoder | undefined;
   discriminator: Discriminator;
+  patchMemory: PatchMemory | undefined;
 }
 
 /** Creates every module's variables in `store`. */
@@ -46,7 +49,17 @@ export function buildSquidModules(store: ParamStore, config: ModelConfig): Squid
     student: new Decoder(store, 'generator/student', config, true),
     teacher: config.ablation.distillation ? new Decoder(store, 'generator/teacher', config, false) : undefined,
     discriminator: new Discriminator(store, 'discriminator', config),
+    patchMemory: config.patchMemory
+      ? new PatchMemory(store, PATCH_MEMORY_NAME, config.patchMemory, config.patchesPerSide ** 2, patchFeatureDim(config))
+      : undefined,
   };
+}
+
+/** Values of one patch's deepest per-patch encoder map (the patch memory's input). */
+function patchFeatureDim(config: ModelConfig): number {
+  const L = config.channels.length - 1;
+  const side = encoderSides(config)[L - 1] as number;
+  return (config.channels[L - 1] as number) * side * side;
 }
 
 interface Generated {
@@ -63,6 +76,7 @@ interface Generated {
 class Squid implements SquidModel {
   readonly generatorVariables: tf.Variable[];
   readonly discriminatorVariables: tf.Variable[];
+  readonly scoreKinds: readonly ScoreKind[];
   private readonly store: ParamStore;
   private readonly m: SquidModules;
 
@@ -71,6 +85,7 @@ class Squid implements SquidModel {
     this.m = buildSquidModules(this.store, preset.model);
     this.generatorVariables = this.store.trainable([GENERATOR_PREFIX]);
     this.discriminatorVariables = this.store.trainable([DISCRIMINATOR_PREFIX]);
+    this.scoreKinds = scoreKindsOf(preset.model);
   }
 
   private get queue(): MemoryQueue | undefined {
@@ -184,6 +199,42 @@ class Squid implements SquidModel {
     });
   }
 
+  private get patchMemory(): PatchMemory {
+    const pm = this.m.patchMemory;
+    if (!pm) throw new Error(`preset "${this.preset.name}" has no patch memory (model.patchMemory)`);
+    return pm;
+  }
+
+  /** The deepest per-patch encoder map, inference mode: [B*N, s, s, C] */
+  private patchMap(x: tf.Tensor4D): tf.Tensor4D {
+    const { skips } = this.m.encoder.apply(x, 'running');
+    return skips[skips.length - 1] as tf.Tensor4D;
+  }
+
+  patchFeatures(x: tf.Tensor4D): tf.Tensor3D {
+    return tf.tidy(() => this.patchMemory.features(this.patchMap(x)));
+  }
+
+  patchDistances(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => this.patchMemory.nearest(this.patchMemory.features(this.patchMap(x))));
+  }
+
+  patchZ(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => this.patchMemory.zMap(this.patchMap(x)));
+  }
+
+  memoryScores(x: tf.Tensor4D): tf.Tensor1D {
+    return tf.tidy(() => this.patchMemory.score(this.patchMap(x)));
+  }
+
+  patchMemoryFilled(): boolean {
+    return this.m.patchMemory?.isFilled() ?? false;
+  }
+
+  fillPatchMemory(slots: tf.Tensor3D, center: tf.Tensor1D, scale: tf.Tensor1D): void {
+    this.patchMemory.fill(slots, center, scale);
+  }
+
   discriminatorLogits(x: tf.Tensor4D, bn: DiscriminatorBnMode = 'per-image'): tf.Tensor1D {
     return tf.tidy(() => this.m.discriminator.apply(x, bn));
   }
@@ -211,7 +262,10 @@ class Squid implements SquidModel {
       }
       return t;
     };
-    const entries = this.store.entries();
+    // a state without the patch memory (a checkpoint) leaves it empty
+    const memoryPrefix = `${PATCH_MEMORY_NAME}/`;
+    const withoutMemory = this.m.patchMemory !== undefined && state[`${memoryPrefix}slots`] === undefined;
+    const entries = this.store.entries().filter(([name]) => !(withoutMemory && name.startsWith(memoryPrefix)));
     for (const [name, v] of entries) {
       const t = check(name, v.shape);
       if (t.dtype !== 'float32') throw new Error(`model state: "${name}" is ${t.dtype}, expected float32`);
@@ -227,6 +281,7 @@ class Squid implements SquidModel {
       v.assign(t);
     }
     if (q && pointers) pointers.forEach((p, i) => (q.pointers[i] = p));
+    if (withoutMemory) this.m.patchMemory?.clear();
   }
 
   dispose(): void {

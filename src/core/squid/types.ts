@@ -4,7 +4,7 @@
  * Shapes: images are NHWC [batch, size, size, 1], values in [0, 1].
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Preset } from './presets.js';
+import type { Preset, ScoreKind } from './presets.js';
 import type { Rng } from '../util/rng.js';
 
 /** Named loss values of one generator step (already weighted as in the spec). */
@@ -90,6 +90,22 @@ export interface SquidModel {
    * a teacher).
    */
   reconstructWithGap(x: tf.Tensor4D): { recon: tf.Tensor4D; gap: tf.Tensor1D };
+
+  /** The score kinds this model computes (scoreKindsOf its preset). */
+  readonly scoreKinds: readonly ScoreKind[];
+
+  /** Patch-memory features of x, inference mode: [P*P, N, k] (patchMemory.ts). */
+  patchFeatures(x: tf.Tensor4D): tf.Tensor3D;
+  /** Squared distance of each patch of x to the nearest normal patch of its position: [N, P*P]. */
+  patchDistances(x: tf.Tensor4D): tf.Tensor2D;
+  /** Per patch, its distance z-scored on normal images of its position: [N, P*P]; throws while the patch memory is empty. */
+  patchZ(x: tf.Tensor4D): tf.Tensor2D;
+  /** The "memory" raw normality values [N] (-max of patchZ); throws while the patch memory is empty. */
+  memoryScores(x: tf.Tensor4D): tf.Tensor1D;
+  /** Whether the patch memory holds normal features (false without one). */
+  patchMemoryFilled(): boolean;
+  /** Stores normal features [P*P, M, k] and the per-position distance mean and std [P*P]. */
+  fillPatchMemory(slots: tf.Tensor3D, center: tf.Tensor1D, scale: tf.Tensor1D): void;
 
   /** Discriminator logits, one per image. [N] */
   discriminatorLogits(x: tf.Tensor4D, bn?: DiscriminatorBnMode): tf.Tensor1D;

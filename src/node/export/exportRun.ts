@@ -4,6 +4,7 @@
  * RUN/scoring.json (src/node/io/runDir.ts), checks the weights restore into the
  * preset's model, and writes the export (writeExport.ts). Node only.
  */
+import { statsOf } from '../../core/score/stats.js';
 import { join } from 'node:path';
 import { disposeState } from '../../core/io/modelState.js';
 import { readModelDir, readRunConfig, readScoring, runPaths } from '../io/runDir.js';
@@ -32,6 +33,7 @@ export async function exportRun(run: string, out: string, create: ModelFactory):
     const normalization: Partial<Record<ScoreKind, ScoreNormalization>> = {};
     for (const kind of SCORE_KINDS) {
       const s = scoring[kind];
+      if (!s) continue;
       normalization[kind] = { mean: s.mean, std: s.std, threshold: s.threshold, policy: s.policy };
     }
     const primary: ScoreKind = presetScore(json.preset);
@@ -39,7 +41,7 @@ export async function exportRun(run: string, out: string, create: ModelFactory):
       preset: json.preset,
       primaryScore: primary,
       normalization,
-      threshold: { value: scoring[primary].threshold, policy: scoring[primary].policy, score: primary },
+      threshold: { value: statsOf(scoring, primary).threshold, policy: statsOf(scoring, primary).policy, score: primary },
       training: {
         data: config.data,
         date: scoring.date,

@@ -332,6 +332,7 @@ export async function readScoring(run: string): Promise<ScoringJson> {
   const doc = (await readJson(file)) as Partial<ScoringJson>;
   for (const k of SCORE_KINDS) {
     const s = doc?.[k];
+    if (k === 'memory' && s === undefined) continue; // only models with a patch memory
     if (!s || typeof s.mean !== 'number' || typeof s.std !== 'number' || typeof s.threshold !== 'number') {
       throw new InputError(file, `missing or malformed "${k}" statistics`);
     }

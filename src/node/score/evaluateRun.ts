@@ -51,8 +51,8 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
       }));
     };
     const rows = Object.fromEntries(
-      SCORE_KINDS.map((k) => [k, rowsOf(k, set.labels, set.names ?? [], set.types, rawOf(raw, k))]),
-    ) as Record<ScoreKind, ScoredRow[]>;
+      SCORE_KINDS.filter((k) => raw[k]).map((k) => [k, rowsOf(k, set.labels, set.names ?? [], set.types, rawOf(raw, k))]),
+    ) as Partial<Record<ScoreKind, ScoredRow[]>>;
 
     const stats = detector.stats(primary);
     let threshold: ThresholdPolicy;
@@ -83,10 +83,16 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
       if (i === undefined) return [];
       const input = set.x.subarray(i * px, (i + 1) * px);
       const recon = await detector.reconstruct(input);
-      return [
+      const shown = [
         { label: 'input', png: await encodeGrayPng(input, size, size) },
         { label: 'reconstruction', png: await encodeGrayPng(recon, size, size) },
       ];
+      if (primary === 'memory') {
+        // which patches are far from every normal patch of their position (white: MEMORY_HEAT_FULL_Z or more)
+        const { heatmap } = await detector.heatmap(input, 'memory');
+        shown.push({ label: 'patch distance', png: await encodeGrayPng(heatmap, size, size) });
+      }
+      return shown;
     };
 
     const config = await readRunConfig(opts.run);
@@ -103,15 +109,15 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
       'score statistics': `${stats.mean.toPrecision(5)} +- ${stats.std.toPrecision(3)} over training images`,
     };
     if (opts.backend) meta.backend = opts.backend;
-    const others = SCORE_KINDS.filter((k) => k !== primary);
+    const others = SCORE_KINDS.filter((k) => k !== primary && rows[k]);
     const written = await writeReport({
       out: opts.out,
-      rows: rows[primary],
+      rows: rows[primary] ?? [],
       valRows,
       normalReferenceScores,
       threshold,
       scoreName: primary,
-      extraScores: Object.fromEntries(others.map((k) => [k, rows[k]])),
+      extraScores: Object.fromEntries(others.map((k) => [k, rows[k] ?? []])),
       title: `squid evaluation: ${opts.data}`,
       learningCurve: learningCurveOf(log, await selectedBy(opts.run)),
       thumbnails,

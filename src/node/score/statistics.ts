@@ -29,9 +29,9 @@ export interface LabelledPixels {
 export const DEFAULT_QUANTILE = 0.95;
 
 /** ROC AUC per score kind of raw normality scores (anomaly direction = -raw). */
-export function aucOfRaw(raw: RawScores, labels: readonly number[]): Record<ScoreKind, number> {
-  const out = {} as Record<ScoreKind, number>;
-  for (const k of SCORE_KINDS) out[k] = rocAuc(labels, Array.from(rawOf(raw, k), (v) => -v));
+export function aucOfRaw(raw: RawScores, labels: readonly number[]): Partial<Record<ScoreKind, number>> {
+  const out: Partial<Record<ScoreKind, number>> = {};
+  for (const k of SCORE_KINDS.filter((kind) => raw[kind])) out[k] = rocAuc(labels, Array.from(rawOf(raw, k), (v) => -v));
   return out;
 }
 
@@ -42,16 +42,17 @@ export interface ClassSpread {
 }
 
 export interface ValidationResult {
-  auc: Record<ScoreKind, number>;
+  /** Per kind the model computes (model.scoreKinds). */
+  auc: Partial<Record<ScoreKind, number>>;
   /** How each raw score spreads per class (e.g. the discriminator's logits over training). */
-  spread: Record<ScoreKind, ClassSpread>;
+  spread: Partial<Record<ScoreKind, ClassSpread>>;
 }
 
 export async function validate(model: SquidModel, val: LabelledPixels): Promise<ValidationResult> {
   const raw = await scoreImages(model, val.x, val.size);
-  const spread = {} as Record<ScoreKind, ClassSpread>;
+  const spread: Partial<Record<ScoreKind, ClassSpread>> = {};
   const round = (v: number) => Number(v.toPrecision(5));
-  for (const k of SCORE_KINDS) {
+  for (const k of model.scoreKinds) {
     const of = (label: number) => {
       const s = meanStd(rawOf(raw, k).filter((_, i) => val.labels[i] === label));
       return { mean: round(s.mean), std: round(s.std) };
@@ -75,8 +76,8 @@ export async function computeScoring(
   const n = trainPixels.length / (size * size);
   const trainRaw = await scoreImages(model, trainPixels, size);
   const valRaw = val ? await scoreImages(model, val.x, val.size) : null;
-  const stats = {} as Record<ScoreKind, ScoreStats>;
-  for (const k of SCORE_KINDS) {
+  const stats: Partial<Record<ScoreKind, ScoreStats>> = {};
+  for (const k of model.scoreKinds) {
     const train = rawOf(trainRaw, k);
     const { mean, std } = meanStd(train);
     const safeStd = Math.max(std, SCORE_STD_FLOOR);
@@ -93,5 +94,5 @@ export async function computeScoring(
           );
     stats[k] = { mean, std: safeStd, threshold: chosen.value, policy: chosen.policy, trainRaw: Array.from(train) };
   }
-  return { ...stats, trainImages: n, stdFloor: SCORE_STD_FLOOR, date: new Date().toISOString() };
+  return { ...(stats as Record<ScoreKind, ScoreStats>), trainImages: n, stdFloor: SCORE_STD_FLOOR, date: new Date().toISOString() };
 }

@@ -8,6 +8,7 @@ import { disposeState } from '../../core/io/modelState.js';
 import { readModelDir, runPaths, writeModelDir, writeScoring, type ScoringJson } from '../io/runDir.js';
 import { computeScoring, type LabelledPixels } from '../score/statistics.js';
 import type { BatchSource } from './sources.js';
+import { refreshPatchMemory } from './patchMemory.js';
 
 /** Writes the model as RUN/best with its provenance. */
 export async function saveModel(run: string, preset: Preset, model: SquidModel, meta: Record<string, string | number | null>): Promise<void> {
@@ -34,6 +35,11 @@ export async function finishScoring(
     disposeState(best.state);
   }
   try {
+    if (preset.model.patchMemory && !model.patchMemoryFilled()) {
+      // a run without validation: the memory is filled once, for the model kept
+      refreshPatchMemory(model, data.source, data.statsImages);
+      await saveModel(run, preset, model, best.json.meta ?? {});
+    }
     const train = data.source.sample(data.statsImages ?? 200);
     const scoring = await computeScoring(model, train, preset.model.imageSize, data.val);
     await writeScoring(run, scoring);

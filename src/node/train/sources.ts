@@ -15,8 +15,13 @@ export interface BatchSource {
   batchesPerEpoch(batchSize: number): number;
   /** Batch b of epoch e: batchSize*S*S values in [0, 1], row-major per image. */
   batch(epoch: number, b: number, batchSize: number): Float32Array;
-  /** Up to n un-augmented training images (n*S*S), the same every call: for score statistics. */
-  sample(n: number): Float32Array;
+  /**
+   * Up to n un-augmented training images (n*S*S), the same every call: for
+   * score statistics and the patch memory. Samples at offsets a and b share
+   * no image when a + n <= b (as far as the folder holds enough images;
+   * generated data draws a separate stream per offset).
+   */
+  sample(n: number, offset?: number): Float32Array;
 }
 
 /** A seed for (seed, ...parts), well mixed (murmur3 finalizer per part). */
@@ -74,9 +79,17 @@ export class ArraySource implements BatchSource {
     return x;
   }
 
-  sample(n: number): Float32Array {
+  sample(n: number, offset = 0): Float32Array {
+    const px = this.size * this.size;
+    if (offset === 0) return this.pixels.slice(0, Math.min(n, this.count) * px);
+    // cycled through the folder from the offset (modulo its size)
     const m = Math.min(n, this.count);
-    return this.pixels.slice(0, m * this.size * this.size);
+    const out = new Float32Array(m * px);
+    for (let i = 0; i < m; i++) {
+      const k = (offset + i) % this.count;
+      out.set(this.pixels.subarray(k * px, (k + 1) * px), i * px);
+    }
+    return out;
   }
 }
 
@@ -102,7 +115,7 @@ export class DigitAnatomySource implements BatchSource {
     return this.gen.normalBatch(batchSize, new Rng(mixSeed(this.seed, 0xd161, epoch, b)));
   }
 
-  sample(n: number): Float32Array {
-    return this.gen.normalBatch(n, new Rng(mixSeed(this.seed, 0x57a7)));
+  sample(n: number, offset = 0): Float32Array {
+    return this.gen.normalBatch(n, new Rng(offset === 0 ? mixSeed(this.seed, 0x57a7) : mixSeed(this.seed, 0x57a7, offset)));
   }
 }

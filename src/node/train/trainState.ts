@@ -2,6 +2,7 @@
  * The training loop's state in one object: what a checkpoint holds besides
  * the tensors, and its conversions to and from the checkpoint (Node only).
  */
+import { PATCH_MEMORY_NAME } from '../../core/squid/squid.js';
 import type { SquidModel } from '../../core/squid/types.js';
 import type { Rng } from '../../core/util/rng.js';
 import { SquidError } from '../../core/util/errors.js';
@@ -39,9 +40,18 @@ export function nextEpoch(s: TrainState): void {
   s.epochSeconds = 0;
 }
 
-/** Model state (fresh copies: `owned`, for the caller to dispose) plus optimizer moments (references). */
+/**
+ * Model state (fresh copies: `owned`, for the caller to dispose) plus
+ * optimizer moments (references). The patch memory is left out: it is
+ * refilled before every validation, and the best model keeps its own.
+ */
 function fullState(model: SquidModel, opt: OptimizerPair): { state: TensorState; owned: TensorState } {
   const owned = model.getState();
+  for (const k of Object.keys(owned)) {
+    if (!k.startsWith(`${PATCH_MEMORY_NAME}/`)) continue;
+    owned[k]?.dispose();
+    delete owned[k];
+  }
   const state: TensorState = {};
   for (const [k, v] of Object.entries(owned)) state[`model/${k}`] = v;
   Object.assign(state, opt.g.getState('optimizer/generator/'), opt.d.getState('optimizer/discriminator/'));

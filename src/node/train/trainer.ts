@@ -12,7 +12,7 @@
  * The loop's state is one object (TrainState), the checkpoint's shape.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { presetScore, type Preset } from '../../core/squid/presets.js';
+import { presetScore, scoreKindsOf, type Preset } from '../../core/squid/presets.js';
 import type { SquidModel } from '../../core/squid/types.js';
 import { Rng } from '../../core/util/rng.js';
 import { SquidError } from '../../core/util/errors.js';
@@ -36,6 +36,7 @@ import {
 } from '../io/runDir.js';
 import { lockRun } from '../io/runLock.js';
 import { finishScoring, saveModel } from './runOutputs.js';
+import { refreshPatchMemory } from './patchMemory.js';
 import { freshState, loadCheckpoint, nextEpoch, saveCheckpoint, type TrainState } from './trainState.js';
 import { SCORE_KINDS, type ScoreKind } from '../../core/score/scorer.js';
 import { validate, type ClassSpread, type LabelledPixels } from '../score/statistics.js';
@@ -170,7 +171,7 @@ async function lockedTrainLoop(opts: TrainLoopOptions, progress: ProgressReporte
     progress,
     preset,
     seed,
-    selectBy: opts.selectBy ?? presetScore(preset),
+    selectBy: checkSelectBy(opts.selectBy ?? presetScore(preset), preset),
     perEpoch,
     model,
     opt,
@@ -239,6 +240,13 @@ async function runConfigFor(opts: TrainLoopOptions): Promise<{ config: RunConfig
   // The stored training settings win, except the epoch count (a run may be extended).
   const preset = { ...stored.preset, train: { ...stored.preset.train, epochs: asked.train.epochs } };
   return { config: { ...stored, preset }, preset, seed: stored.seed };
+}
+
+function checkSelectBy(kind: ScoreKind, preset: Preset): ScoreKind {
+  if (!scoreKindsOf(preset.model).includes(kind)) {
+    throw new SquidError(`preset "${preset.name}" has no "${kind}" score (the "memory" score needs model.patchMemory)`);
+  }
+  return kind;
 }
 
 function checkData(source: BatchSource, preset: Preset, perEpoch: number): void {
@@ -312,6 +320,8 @@ async function endEpoch(c: Ctx, stop: TrainResult['stoppedBy'] | null): Promise<
   const valNow = !interrupted && (stop !== null || last || (s.epoch + 1) % Math.max(1, opts.valEvery ?? 1) === 0);
   let val: { auc: Partial<Record<ScoreKind, number>>; spread: Partial<Record<ScoreKind, ClassSpread>> } | undefined;
   if (opts.val && valNow) {
+    if (preset.model.patchMemory) c.progress.info(`filling the patch memory from ${preset.model.patchMemory.slots} training images...`);
+    refreshPatchMemory(c.model, opts.source, opts.statsImages);
     c.progress.info(`validating on ${opts.val.labels.length} images...`);
     val = await validate(c.model, opts.val);
     const sel = val.auc[c.selectBy];
@@ -347,7 +357,7 @@ async function logEpoch(
     ...(partial ? { partial: true } : {}),
   };
   await appendLog(c.run, entry);
-  const aucText = val ? ' val AUC ' + SCORE_KINDS.map((k) => `${k} ${val.auc[k]?.toFixed(3) ?? 'n/a'}`).join(', ') : '';
+  const aucText = val ? ' val AUC ' + c.model.scoreKinds.map((k) => `${k} ${val.auc[k]?.toFixed(3) ?? 'n/a'}`).join(', ') : '';
   c.progress.endEpoch(
     `epoch ${s.epoch + 1}/${preset.train.epochs}${partial ? ' (stopped early)' : ''}: ${formatLosses(means)}${aucText} (${s.epochSeconds.toFixed(1)} s)`,
   );
