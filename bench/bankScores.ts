@@ -28,6 +28,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: '' },
     project: { type: 'string', default: '0' },
     coreset: { type: 'string', default: '0' },
+    k: { type: 'string', default: '1' },
   },
 });
 
@@ -107,7 +108,9 @@ function nearest(bank: { data: Float32Array; d: number }, q: { data: Float32Arra
     const b2 = tf.expandDims(tf.sum(tf.square(b), 2), 1);
     let dist = tf.add(tf.sub(a2, tf.mul(ab, 2)), b2);
     if (skipSelf) dist = tf.add(dist, tf.mul(tf.expandDims(tf.eye(dist.shape[1] as number, dist.shape[2] as number), 0), 1e30));
-    return tf.transpose(tf.min(dist, 2)).dataSync() as Float32Array; // [n,N]
+    const k = Number(values.k);
+    const near = k === 1 ? tf.min(dist, 2) : tf.neg(tf.mean(tf.topk(tf.neg(dist), k).values, 2)); // mean of the k nearest
+    return tf.transpose(near).dataSync() as Float32Array; // [n,N]
   });
 }
 

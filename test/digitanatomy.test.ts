@@ -104,18 +104,24 @@ test('zero: one tile holds a 0 digit from MNIST (checked against the package dat
   }
 });
 
-test('train and test splits draw disjoint MNIST samples', async () => {
+test('train, val and test splits draw disjoint MNIST samples', async () => {
   const digits = await loadMnistDigits();
   const train = new DigitAnatomy({ size: SIZE, digits, split: 'train' });
+  const valGen = new DigitAnatomy({ size: SIZE, digits, split: 'val' });
   const testGen = new DigitAnatomy({ size: SIZE, digits, split: 'test' });
   for (let d = 0; d <= 9; d++) {
     const [a, b] = splitRange(digits, d, 'train');
+    const [v0, v1] = splitRange(digits, d, 'val');
     const [c, e] = splitRange(digits, d, 'test');
-    assert.ok(a === 0 && b === c && e > c);
+    assert.ok(a === 0 && b === v0 && v1 > v0 && v1 === c && e > c);
   }
   const rng = new Rng(1);
   for (let k = 0; k < 20; k++) {
     for (const t of train.sampleNormalTiles(rng)) assert.ok(t.index < splitRange(digits, t.digit, 'train')[1]);
+    for (const t of valGen.sampleNormalTiles(rng)) {
+      const [v0, v1] = splitRange(digits, t.digit, 'val');
+      assert.ok(t.index >= v0 && t.index < v1);
+    }
     for (const t of testGen.sampleNormalTiles(rng)) assert.ok(t.index >= splitRange(digits, t.digit, 'test')[0]);
   }
 });

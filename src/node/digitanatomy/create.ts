@@ -8,7 +8,7 @@ export interface CreateDigitAnatomyOptions {
   size: number;
   /** Seed of the generator's own Rng (used when methods get no rng). Default 0. */
   seed?: number;
-  /** MNIST samples to draw from: 'train' (default, first 80% of each class), 'test' or 'all'. */
+  /** MNIST samples to draw from: 'train' (default, first 70% of each class), 'val' (next 10%), 'test' (last 20%) or 'all'. */
   split?: DigitSplit;
 }
 

@@ -11,11 +11,17 @@ export interface MnistDigits {
   samples: readonly Float32Array[];
 }
 
-/** Which samples of each digit class a generator draws from. */
-export type DigitSplit = 'train' | 'test' | 'all';
+/**
+ * Which samples of each digit class a generator draws from: 'train' (the
+ * first 70%), 'val' (the next 10%: validation images whose digits training
+ * never saw), 'test' (the last 20%) or 'all'.
+ */
+export type DigitSplit = 'train' | 'val' | 'test' | 'all';
 
-/** Fraction of each digit class used by the 'train' split; the rest is 'test'. */
+/** Fraction of each digit class before the 'test' split ('train' then 'val'). */
 export const TRAIN_FRACTION = 0.8;
+/** Fraction of each digit class in the 'val' split (taken from the end of the first TRAIN_FRACTION). */
+export const VAL_FRACTION = 0.1;
 
 /** Number of samples of digit d. */
 export function digitCount(digits: MnistDigits, d: number): number {
@@ -24,11 +30,14 @@ export function digitCount(digits: MnistDigits, d: number): number {
   return s.length / (MNIST_SIDE * MNIST_SIDE);
 }
 
-/** Sample indices [start, end) of digit d in a split: first 80% = train, last 20% = test. */
+/** [start, end) sample indices of digit d in a split. */
 export function splitRange(digits: MnistDigits, d: number, split: DigitSplit): [number, number] {
   const n = digitCount(digits, d);
   const cut = Math.floor(n * TRAIN_FRACTION);
-  return split === 'train' ? [0, cut] : split === 'test' ? [cut, n] : [0, n];
+  const valCut = Math.floor(n * (TRAIN_FRACTION - VAL_FRACTION));
+  if (split === 'train') return [0, valCut];
+  if (split === 'val') return [valCut, cut];
+  return split === 'test' ? [cut, n] : [0, n];
 }
 
 /** The 28x28 pixels of sample `index` of digit d (a view, not a copy). */

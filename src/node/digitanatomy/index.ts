@@ -10,7 +10,7 @@ export {
   type DigitAnatomyImage,
   type DigitAnatomyOptions,
 } from './generator.js';
-export { MNIST_SIDE, TRAIN_FRACTION, digitCount, digitSample, splitRange, type MnistDigits, type DigitSplit } from './digits.js';
+export { MNIST_SIDE, TRAIN_FRACTION, VAL_FRACTION, digitCount, digitSample, splitRange, type MnistDigits, type DigitSplit } from './digits.js';
 export { loadMnistDigits } from './mnistNode.js';
 export { createDigitAnatomy, type CreateDigitAnatomyOptions } from './create.js';
 export { sampleSheet, type SampleSheet } from './sheet.js';

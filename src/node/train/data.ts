@@ -39,7 +39,8 @@ export async function trainingSource(data: string, preset: Preset, seed: number)
 export async function generatedValSet(preset: Preset, seed: number, normals = 100): Promise<LabelledPixels> {
   checkDigitSize(preset);
   const size = preset.model.imageSize;
-  const gen = await createDigitAnatomy({ size, split: 'train' });
+  // digits training never draws (the 'val' split): a memory of training patches is not flattered by near-copies
+  const gen = await createDigitAnatomy({ size, split: 'val' });
   const rng = new Rng(mixSeed(seed, 0x7a1));
   const px = size * size;
   const x = new Float32Array(2 * normals * px);
