@@ -8,7 +8,7 @@ import { countParameters } from '../src/core/squid/summary.js';
 import { ABLATIONS } from '../src/core/squid/presets.js';
 import type { SquidModel } from '../src/core/squid/types.js';
 import { microPreset, images, maxAbsDiff } from './modelHarness.js';
-import { rawOf, scoreBatch, SCORE_KINDS, type ScoreKind } from '../src/core/score/scorer.js';
+import { rawOf, scoreBatch, type ScoreKind } from '../src/core/score/scorer.js';
 
 before(async () => {
   await useBackend('auto', { quiet: true });
@@ -105,7 +105,8 @@ test('score kinds: "input" is the discriminator logit of the image, "discriminat
   trainStep(m, images(2, 16, 5), new Rng(1), tf.train.adam(1e-3), tf.train.adam(1e-3));
   const x = images(3, 16, 7);
   const { raw: all } = await scoreBatch(m, x);
-  const raw = Object.fromEntries(SCORE_KINDS.map((k) => [k, rawOf(all, k)])) as Record<ScoreKind, Float32Array>;
+  const raw = Object.fromEntries(m.scoreKinds.map((k) => [k, rawOf(all, k)])) as Record<ScoreKind, Float32Array>;
+  assert.ok(!m.scoreKinds.includes('memory'), 'a model without a patch memory has no memory score');
   const recon = m.reconstruct(x);
   const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) =>
     Array.from(a).forEach((v, i) => assert.ok(Math.abs(v - (b[i] as number)) < 1e-5, `${what}[${i}]: ${v} vs ${b[i]}`));

@@ -413,7 +413,7 @@ test('paths that are files, dangling or looping links and a busy port are one cl
 
 test('a score does not depend on its batch neighbours beyond float rounding (1e-5 relative; native kernels sum in batch-dependent order)', async () => {
   const { createSquid } = await import('../src/core/squid/squid.js');
-  const { scoreImages, SCORE_KINDS, rawOf } = await import('../src/core/score/scorer.js');
+  const { scoreImages, rawOf } = await import('../src/core/score/scorer.js');
   const { createDigitAnatomy } = await import('../src/node/digitanatomy/index.js');
   const p = getPreset('tiny');
   const model = createSquid(p, { seed: 3 });
@@ -421,7 +421,7 @@ test('a score does not depend on its batch neighbours beyond float rounding (1e-
   const x = gen.normalBatch(5, new Rng(4));
   const together = await scoreImages(model, x, 48, { batchSize: 5 });
   const alone = await scoreImages(model, x, 48, { batchSize: 1 });
-  for (const k of SCORE_KINDS) {
+  for (const k of model.scoreKinds) {
     const a = rawOf(together, k);
     const b = rawOf(alone, k);
     for (let i = 0; i < 5; i++) {

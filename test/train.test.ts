@@ -26,7 +26,7 @@ import { decodeState, disposeState, encodeState } from '../src/core/io/modelStat
 import { createDigitAnatomy, writeDigitAnatomy } from '../src/node/digitanatomy/index.js';
 import { ArraySource, type BatchSource } from '../src/node/train/sources.js';
 import { NonFiniteLossError } from '../src/node/train/trainer.js';
-import { rawOf, scoreImages, SCORE_KINDS } from '../src/core/score/scorer.js';
+import { rawOf, scoreImages } from '../src/core/score/scorer.js';
 import { Rng } from '../src/core/util/rng.js';
 import { SquidError } from '../src/core/util/errors.js';
 
@@ -151,12 +151,12 @@ test('checkpoint round trip: the model restored from checkpoint/ and from a re-e
   const decoded = decodeState(specs, data);
   b.setState(decoded);
   const fromEncoded = await scoreImages(b, heldOut, 48);
-  for (const k of SCORE_KINDS) {
+  for (const k of a.scoreKinds) {
     assert.deepEqual(Array.from(rawOf(fromCheckpoint, k)), Array.from(rawOf(ref, k)), k);
     assert.deepEqual(Array.from(rawOf(fromEncoded, k)), Array.from(rawOf(ref, k)), k);
   }
   // A single image scores the same alone as in a batch (per-image statistics in D), in every kind.
-  for (const k of SCORE_KINDS) {
+  for (const k of a.scoreKinds) {
     const one = await detector.score(heldOut.subarray(0, 48 * 48), k);
     const inBatch = rawOf(ref, k)[0] as number;
     assert.ok(Math.abs(one.raw - inBatch) < 1e-4, `${k}: ${one.raw} alone vs ${inBatch} in a batch`);

@@ -38,7 +38,7 @@ import { lockRun } from '../io/runLock.js';
 import { finishScoring, saveModel } from './runOutputs.js';
 import { refreshPatchMemory } from './patchMemory.js';
 import { freshState, loadCheckpoint, nextEpoch, saveCheckpoint, type TrainState } from './trainState.js';
-import { SCORE_KINDS, type ScoreKind } from '../../core/score/scorer.js';
+import type { ScoreKind } from '../../core/score/scorer.js';
 import { validate, type ClassSpread, type LabelledPixels } from '../score/statistics.js';
 
 export type ModelFactory = (preset: Preset, opts: { seed: number }) => SquidModel;
