@@ -25,7 +25,7 @@ interface TrainCliOptions {
   maxIters?: number;
   maxMinutes?: number;
   selectBy?: ScoreKind;
-  valEvery: number;
+  valEvery?: number;
   progress: 'auto' | 'lines' | 'none';
 }
 
@@ -52,7 +52,7 @@ export function register(program: Command): void {
       'stop once the run has taken M minutes of wall time in all, validation included (checkpointed, best model kept, scored; resume continues)',
       parsePositiveNumberOption('--max-minutes'),
     )
-    .option('--val-every <k>', 'validate every k-th epoch', parseIntOption('--val-every', 1), 1)
+    .option('--val-every <k>', 'validate every k-th epoch (default 1; 10 for presets with a patch memory, which each validation refills)', parseIntOption('--val-every', 1))
     .addOption(new Option('--select-by <kind>', "score kind whose validation AUC picks the best model (default: the preset's score kind)").choices(SCORE_KINDS as string[]))
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'lines', 'none']).default('auto'));
   addBackendOption(cmd).action(async (o: TrainCliOptions) => {
@@ -99,7 +99,7 @@ export function register(program: Command): void {
         maxIters: o.maxIters,
         maxMinutes: o.maxMinutes,
         selectBy: o.selectBy,
-        valEvery: o.valEvery,
+        valEvery: o.valEvery ?? ((preset ?? stored?.preset)?.model.patchMemory ? 10 : 1),
         progress: o.progress,
         signal: controller.signal,
       });
