@@ -17,7 +17,7 @@ import { splitPatches } from '../src/core/squid/patches.js';
 import type { Skip } from '../src/core/squid/encoder.js';
 import type { ResidualBlock } from '../src/core/squid/residualBlock.js';
 import { trainingSource, generatedValSet } from '../src/node/train/data.js';
-import { rocAuc } from '../src/node/metrics/roc.js';
+import { aucCells, aucTableHeader, concatF32, positionStats, reduceRows } from './positionScores.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,10 +27,13 @@ const { values } = parseArgs({
     normals: { type: 'string', default: '300' },
     only: { type: 'string', default: '' },
     project: { type: 'string', default: '0' },
-    coreset: { type: 'string', default: '0' },
     k: { type: 'string', default: '1' },
   },
 });
+
+/** The feature kinds asked for with --only (all when empty). */
+const only = (values.only as string).split(',').filter(Boolean);
+const wanted = (k: string): boolean => only.length === 0 || only.includes(k);
 
 /** name -> per-patch rows [n*N, d] (image-major) */
 type Feats = Record<string, { data: Float32Array; d: number }>;
@@ -76,25 +79,14 @@ async function features(m: SquidModules, pixels: Float32Array, size: number, P: 
       }
       return Object.fromEntries(Object.entries(r).map(([k, t]) => [k, tf.reshape(t, [t.shape[0] as number, -1])]));
     });
-    const only = (values.only as string).split(',').filter(Boolean);
     for (const [k, t] of Object.entries(f)) {
-      if (only.length > 0 && !only.includes(k)) continue;
+      if (!wanted(k)) continue;
       (parts[k] ??= []).push((await t.data()) as Float32Array);
       dims[k] = t.shape[1] as number;
     }
     tf.dispose(Object.values(f));
   }
-  const out: Feats = {};
-  for (const [k, a] of Object.entries(parts)) {
-    const data = new Float32Array(a.reduce((t, v) => t + v.length, 0));
-    let o = 0;
-    for (const v of a) {
-      data.set(v, o);
-      o += v.length;
-    }
-    out[k] = { data, d: dims[k] as number };
-  }
-  return out;
+  return Object.fromEntries(Object.entries(parts).map(([k, a]) => [k, { data: concatF32(a), d: dims[k] as number }]));
 }
 
 /** [n, N] nearest squared distance of each query patch to the bank rows of its position. */
@@ -114,66 +106,6 @@ function nearest(bank: { data: Float32Array; d: number }, q: { data: Float32Arra
   });
 }
 
-/** Greedy k-center subset (per position) of bank rows [T*N, d] -> [m*N, d]. */
-function coreset(bank: { data: Float32Array; d: number }, N: number, m: number): { data: Float32Array; d: number } {
-  const d = bank.d;
-  const T = bank.data.length / (N * d);
-  const out = new Float32Array(m * N * d);
-  for (let p = 0; p < N; p++) {
-    const row = (i: number): number => (i * N + p) * d;
-    const minD = new Float64Array(T).fill(Infinity);
-    let c = 0;
-    for (let j = 0; j < m; j++) {
-      out.set(bank.data.subarray(row(c), row(c) + d), (j * N + p) * d);
-      const co = row(c);
-      let best = -1;
-      let arg = 0;
-      for (let i = 0; i < T; i++) {
-        const o = row(i);
-        let s = 0;
-        for (let t = 0; t < d; t++) {
-          const z = bank.data[o + t]! - bank.data[co + t]!;
-          s += z * z;
-        }
-        if (s < minD[i]!) minD[i] = s;
-        if (minD[i]! > best) {
-          best = minD[i]!;
-          arg = i;
-        }
-      }
-      c = arg;
-    }
-  }
-  return { data: out, d };
-}
-
-function reduce(a: Float32Array, N: number, mu: number[], sd: number[], how: 'max' | 'mean'): number[] {
-  const n = a.length / N;
-  return Array.from({ length: n }, (_, i) => {
-    let r = how === 'max' ? -Infinity : 0;
-    for (let p = 0; p < N; p++) {
-      const v = (a[i * N + p]! - mu[p]!) / sd[p]!;
-      r = how === 'max' ? Math.max(r, v) : r + v / N;
-    }
-    return r;
-  });
-}
-
-function stats(a: Float32Array, N: number): { mu: number[]; sd: number[] } {
-  const n = a.length / N;
-  const mu = Array.from({ length: N }, (_, p) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += a[i * N + p]!;
-    return s / n;
-  });
-  const sd = mu.map((m, p) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += (a[i * N + p]! - m) ** 2;
-    return Math.sqrt(s / n) || 1;
-  });
-  return { mu, sd };
-}
-
 async function main(): Promise<void> {
   await useBackend('auto', { quiet: true });
   const { cfg, m } = await loadRunModel(values.run as string, values.which as string);
@@ -186,13 +118,10 @@ async function main(): Promise<void> {
   const ref = await features(m, source.sample(200, 1000000), size, P); // disjoint from the bank
   const val = await generatedValSet(preset, 7, Number(values.normals));
   const v = await features(m, val.x, size, P);
-  const types = ['missing', 'misordered', 'flipped', 'zero'];
-  const rows: string[] = ['| features (d) | reduce | all | ' + types.join(' | ') + ' |', '| --- | --- | ---: |' + types.map(() => ' ---: |').join('')];
-  const only = (values.only as string).split(',').filter(Boolean);
+  const rows = aucTableHeader(['features (d)', 'reduce']);
   const pd = Number(values.project);
   if (pd > 0) {
     for (const k of Object.keys(v)) {
-      if (only.length > 0 && !only.includes(k)) continue;
       const d = v[k]!.d;
       if (d <= pd) continue;
       const R = tf.randomNormal([d, pd], 0, 1 / Math.sqrt(pd), 'float32', 42);
@@ -204,49 +133,26 @@ async function main(): Promise<void> {
       R.dispose();
     }
   }
-  const cs = Number(values.coreset);
-  if (cs > 0) {
-    for (const k of Object.keys(v)) {
-      if (only.length > 0 && !only.includes(k)) continue;
-      bank[k] = coreset(bank[k]!, N, cs);
-    }
-  }
   const zmaps: Record<string, Float32Array> = {};
   for (const k of Object.keys(v)) {
-    if (only.length > 0 && !only.includes(k)) continue;
-    const st = stats(nearest(bank[k]!, ref[k]!, N), N);
+    const st = positionStats(nearest(bank[k]!, ref[k]!, N), N);
     const dv = nearest(bank[k]!, v[k]!, N);
-    zmaps[k] = dv.map((x, i) => (x - st.mu[i % N]!) / st.sd[i % N]!);
-    const variants: [string, number[], number[], 'max' | 'mean'][] = [
-      ['max', st.mu, st.sd, 'max'],
-      ['mean', st.mu, st.sd, 'mean'],
-      ['max, no z', new Array(N).fill(0), new Array(N).fill(1), 'max'],
-      ['max, z by mean only', new Array(N).fill(0), st.mu, 'max'],
+    const z = (x: number, p: number) => (x - st.mu[p]!) / st.sd[p]!;
+    zmaps[k] = dv.map((x, i) => z(x, i % N));
+    const variants: [string, (x: number, p: number) => number, 'max' | 'mean'][] = [
+      ['max', z, 'max'],
+      ['mean', z, 'mean'],
+      ['max, no z', (x) => x, 'max'],
+      ['max, z by mean only', (x, p) => x / st.mu[p]!, 'max'],
     ];
-    for (const [how, mu, sd, red] of variants) {
-      const score = reduce(dv, N, mu, sd, red);
-      const per = types.map((t) => {
-        const idx = (val.types as string[]).map((u, i) => (u === t || u === 'normal' ? i : -1)).filter((i) => i >= 0);
-        return rocAuc(
-          idx.map((i) => val.labels[i]!),
-          idx.map((i) => score[i]!),
-        );
-      });
-      rows.push(`| ${k} (${v[k]!.d}) | ${how} | ${rocAuc(val.labels, score).toFixed(3)} | ${per.map((a) => a.toFixed(3)).join(' | ')} |`);
-    }
+    for (const [how, f, red] of variants) rows.push(`| ${k} (${v[k]!.d}) | ${how} | ${aucCells(val, reduceRows(dv, N, f, red))} |`);
   }
   const ks = Object.keys(zmaps);
   for (let a = 0; a < ks.length; a++) {
     for (let b = a + 1; b < ks.length; b++) {
-      const za = zmaps[ks[a]!]!;
       const zb = zmaps[ks[b]!]!;
-      const sum = za.map((x, i) => x + zb[i]!);
-      const score = reduce(sum, N, new Array(N).fill(0), new Array(N).fill(1), 'max');
-      const per = types.map((t) => {
-        const idx = (val.types as string[]).map((u, i) => (u === t || u === 'normal' ? i : -1)).filter((i) => i >= 0);
-        return rocAuc(idx.map((i) => val.labels[i]!), idx.map((i) => score[i]!));
-      });
-      rows.push(`| ${ks[a]} + ${ks[b]} | max | ${rocAuc(val.labels, score).toFixed(3)} | ${per.map((x) => x.toFixed(3)).join(' | ')} |`);
+      const sum = zmaps[ks[a]!]!.map((x, i) => x + zb[i]!);
+      rows.push(`| ${ks[a]} + ${ks[b]} | max | ${aucCells(val, reduceRows(sum, N, (x) => x, 'max'))} |`);
     }
   }
   console.log(rows.join('\n'));

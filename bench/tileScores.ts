@@ -16,7 +16,7 @@ import type { SquidModules } from '../src/core/squid/squid.js';
 import { splitPatches } from '../src/core/squid/patches.js';
 import type { Skip } from '../src/core/squid/encoder.js';
 import { trainingSource, generatedValSet } from '../src/node/train/data.js';
-import { rocAuc } from '../src/node/metrics/roc.js';
+import { aucCells, aucTableHeader, concatF32, positionStats, reduceRows } from './positionScores.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,44 +65,7 @@ async function patchMaps(m: SquidModules, pixels: Float32Array, size: number, P:
     for (const [k, t] of Object.entries(maps)) (out[k] ??= []).push((await t.data()) as Float32Array);
     tf.dispose(Object.values(maps));
   }
-  const cat = (a: Float32Array[]): Float32Array => {
-    const r = new Float32Array(a.reduce((t, v) => t + v.length, 0));
-    let o = 0;
-    for (const v of a) {
-      r.set(v, o);
-      o += v.length;
-    }
-    return r;
-  };
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, cat(v)]));
-}
-
-/** Per-position mean and std of [n, N] rows. */
-function positionStats(a: Float32Array, N: number): { mu: number[]; sd: number[] } {
-  const n = a.length / N;
-  const mu = Array.from({ length: N }, (_, p) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += a[i * N + p]!;
-    return s / n;
-  });
-  const sd = mu.map((m, p) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += (a[i * N + p]! - m) ** 2;
-    return Math.sqrt(s / n) || 1;
-  });
-  return { mu, sd };
-}
-
-function reduce(a: Float32Array, N: number, f: (v: number, p: number) => number, how: 'max' | 'mean'): number[] {
-  const n = a.length / N;
-  return Array.from({ length: n }, (_, i) => {
-    let r = how === 'max' ? -Infinity : 0;
-    for (let p = 0; p < N; p++) {
-      const v = f(a[i * N + p]!, p);
-      r = how === 'max' ? Math.max(r, v) : r + v / N;
-    }
-    return r;
-  });
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, concatF32(v)]));
 }
 
 async function main(): Promise<void> {
@@ -117,25 +80,16 @@ async function main(): Promise<void> {
   const train = await patchMaps(m, source.sample(Number(values['train-images'])), size, P);
   const val = await generatedValSet(preset, 7, Number(values.normals));
   const v = await patchMaps(m, val.x, size, P);
-  const types = ['missing', 'misordered', 'flipped', 'zero'];
-  const rows: string[] = ['| candidate | all | ' + types.join(' | ') + ' |', '| --- | ---: |' + types.map(() => ' ---: |').join('')];
+  const rows = aucTableHeader(['candidate']);
   const report = (name: string, score: number[]): void => {
-    const all = rocAuc(val.labels, score);
-    const per = types.map((t) => {
-      const idx = (val.types as string[]).map((u, i) => (u === t || u === 'normal' ? i : -1)).filter((i) => i >= 0);
-      return rocAuc(
-        idx.map((i) => val.labels[i]!),
-        idx.map((i) => score[i]!),
-      );
-    });
-    rows.push(`| ${name} | ${all.toFixed(3)} | ${per.map((a) => a.toFixed(3)).join(' | ')} |`);
+    rows.push(`| ${name} | ${aucCells(val, score)} |`);
   };
   const z: Record<string, number[]> = {};
   for (const k of Object.keys(v)) {
     const st = positionStats(train[k]!, N);
-    report(`${k} mean`, reduce(v[k]!, N, (x) => x, 'mean'));
-    report(`${k} max`, reduce(v[k]!, N, (x) => x, 'max'));
-    z[k] = reduce(v[k]!, N, (x, p) => (x - st.mu[p]!) / st.sd[p]!, 'max');
+    report(`${k} mean`, reduceRows(v[k]!, N, (x) => x, 'mean'));
+    report(`${k} max`, reduceRows(v[k]!, N, (x) => x, 'max'));
+    z[k] = reduceRows(v[k]!, N, (x, p) => (x - st.mu[p]!) / st.sd[p]!, 'max');
     report(`${k} z-max`, z[k]!);
   }
   const gapKeys = Object.keys(v).filter((k) => k.startsWith('gap'));
@@ -146,7 +100,7 @@ async function main(): Promise<void> {
     train[k]!.forEach((x, i) => (gapSumT[i]! += x));
   }
   const st = positionStats(gapSumT, N);
-  report('gap (all levels) z-max', reduce(gapSum, N, (x, p) => (x - st.mu[p]!) / st.sd[p]!, 'max'));
+  report('gap (all levels) z-max', reduceRows(gapSum, N, (x, p) => (x - st.mu[p]!) / st.sd[p]!, 'max'));
   report('gap z-max + residual z-max', z.residual!.map((r, i) => r + Math.max(...gapKeys.map((k) => z[k]![i]!))));
   console.log(rows.join('\n'));
 }
