@@ -96,9 +96,12 @@ const MODEL_SCHEMA: Schema = {
   ablation: ABLATION_SCHEMA,
   patchMemory: optional((v, key) => {
     if (!isRecord(v)) fail(key, `must be an object {"slots": n, "dim": k}; got ${JSON.stringify(v)}`);
-    for (const k of Object.keys(v)) if (k !== 'slots' && k !== 'dim') fail(`${key}.${k}`, 'unknown key (known: slots, dim)');
+    for (const k of Object.keys(v)) {
+      if (!['slots', 'dim', 'positionLoss'].includes(k)) fail(`${key}.${k}`, 'unknown key (known: slots, dim, positionLoss)');
+    }
     int(1, 1000000)(v.slots, `${key}.slots`);
     int(1, 4096)(v.dim, `${key}.dim`);
+    if (v.positionLoss !== undefined) num(0, 1e6)(v.positionLoss, `${key}.positionLoss`);
   }),
 };
 

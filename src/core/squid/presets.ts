@@ -69,6 +69,12 @@ export interface ModelConfig {
 export interface PatchMemoryConfig {
   slots: number;
   dim: number;
+  /**
+   * Weight of the position task (positionHead.ts) in the generator's loss:
+   * it trains the memory's features to tell grid positions apart. Absent
+   * or 0: none (the features are the reconstruction's).
+   */
+  positionLoss?: number;
 }
 
 export interface LossWeights {

@@ -17,6 +17,7 @@ import { InpaintingBlock } from './inpaintingBlock.js';
 import { Decoder } from './decoder.js';
 import { Discriminator } from './discriminator.js';
 import { PatchMemory } from './patchMemory.js';
+import { PositionHead } from './positionHead.js';
 import { MemoryQueue } from './memoryQueue.js';
 import { stopGradient } from '../tfjs/detach.js';
 import { mse, bceWithLogits } from './losses.js';
@@ -35,6 +36,8 @@ export interface SquidModules {
   teacher: Decoder | undefined;
   discriminator: Discriminator;
   patchMemory: PatchMemory | undefined;
+  /** The position task that trains the patch memory's features (absent: none). */
+  positionHead: PositionHead | undefined;
 }
 
 /** Creates every module's variables in `store`. */
@@ -51,6 +54,9 @@ export function buildSquidModules(store: ParamStore, config: ModelConfig): Squid
     discriminator: new Discriminator(store, 'discriminator', config),
     patchMemory: config.patchMemory
       ? new PatchMemory(store, PATCH_MEMORY_NAME, config.patchMemory, config.patchesPerSide ** 2, patchFeatureDim(config))
+      : undefined,
+    positionHead: (config.patchMemory?.positionLoss ?? 0) > 0
+      ? new PositionHead(store, 'generator/positionHead', config.patchesPerSide ** 2, patchFeatureDim(config))
       : undefined,
   };
 }
@@ -71,6 +77,8 @@ interface Generated {
   gap?: tf.Tensor1D;
   /** [B*N, d] */
   queries?: tf.Tensor2D;
+  /** the position task's cross-entropy on the deepest per-patch map (training with a position head) */
+  position?: tf.Scalar;
 }
 
 class Squid implements SquidModel {
@@ -102,6 +110,7 @@ class Squid implements SquidModel {
     const bn: BnMode = rng ? (shared ? 'train-shared' : 'train') : 'running';
     const teacherBn: BnMode = rng ? 'train' : 'running';
     const { bottleneck, skips } = this.m.encoder.apply(x, bn);
+    const position = rng && this.m.positionHead ? this.m.positionHead.loss(skips[skips.length - 1] as tf.Tensor4D) : undefined;
     const sg = this.preset.model.ablation.stopGradient;
     const inp = this.m.inpainting?.apply(bottleneck, bn, rng);
     let s = inp ? inp.features : bottleneck;
@@ -136,6 +145,7 @@ class Squid implements SquidModel {
     }
     if (gaps.length > 0) out.gap = tf.addN(gaps) as tf.Tensor1D;
     if (inp) out.queries = inp.queries;
+    if (position) out.position = position;
     return out;
   }
 
@@ -164,7 +174,8 @@ class Squid implements SquidModel {
     const teacher = g.teacherRecon ? (tf.mul(mse(g.teacherRecon, x), w.teacher) as tf.Scalar) : zero();
     const distillation = g.distillation ? (tf.mul(g.distillation, w.distillation) as tf.Scalar) : zero();
     const queries = g.queries ? stopGradient(g.queries) : (tf.zeros([0, 1]) as tf.Tensor2D);
-    const parts = { reconstruction, teacher, distillation };
+    const parts: SharedGeneratorForward['parts'] = { reconstruction, teacher, distillation };
+    if (g.position) parts.position = tf.mul(g.position, this.preset.model.patchMemory?.positionLoss ?? 0) as tf.Scalar;
     for (const p of Object.values(parts)) tf.keep(p);
     tf.keep(queries);
     return { recon: g.recon, parts, queries };
@@ -177,8 +188,7 @@ class Squid implements SquidModel {
   generatorLoss(x: tf.Tensor4D, rng: Rng): GeneratorStep {
     const g = this.generatorParts(x, rng, false);
     const adversarial = tf.keep(this.adversarialLoss(g.recon));
-    const { reconstruction, teacher, distillation } = g.parts;
-    const total = tf.addN([reconstruction, teacher, distillation, adversarial]) as tf.Scalar;
+    const total = tf.addN([...Object.values(g.parts), adversarial]) as tf.Scalar;
     return { total, parts: { ...g.parts, adversarial }, queries: g.queries };
   }
 

@@ -17,6 +17,8 @@ export interface GeneratorLossParts {
   distillation: tf.Scalar;
   /** BCE(D(student), real) x weight */
   adversarial: tf.Scalar;
+  /** the position task's cross-entropy x weight (models whose patch memory has a position loss) */
+  position?: tf.Scalar;
 }
 
 export interface GeneratorStep {
@@ -35,7 +37,7 @@ export interface GeneratorStep {
 export interface SharedGeneratorForward {
   /** Student reconstruction, on the caller's gradient tape. [B,S,S,1] */
   recon: tf.Tensor4D;
-  /** The non-adversarial, weighted losses (reconstruction, teacher, distillation). */
+  /** The non-adversarial, weighted losses (reconstruction, teacher, distillation, and position when the model has it). */
   parts: Omit<GeneratorLossParts, 'adversarial'>;
   /** Detached in-painting queries, [batch * P*P, queryDim], for queue writes. */
   queries: tf.Tensor2D;

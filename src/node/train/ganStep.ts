@@ -11,9 +11,10 @@
  * generator's forward and backward passes (outside the tape) on the detached
  * reconstruction, then the gradient g = dL_adv/d recon is taken through the
  * updated discriminator, and the generator back-propagates
- *   L_rec + L_teacher + L_dist + sum(g * recon)
+ *   L_rec + L_teacher + L_dist [+ L_position] + sum(g * recon)
  * whose gradient in the generator's weights is that of
- *   L_rec + L_teacher + L_dist + L_adv   (the reference's generator loss).
+ *   L_rec + L_teacher + L_dist [+ L_position] + L_adv   (the reference's generator loss,
+ *   plus the position task where a preset adds it).
  * Same math: the discriminator step sees a reconstruction of the same batch
  * (one mask draw instead of two), the generator step uses the updated
  * discriminator, the queues get this forward's queries, and batch-norm
@@ -147,8 +148,7 @@ function sharedStep(model: SquidModel, opt: OptimizerPair, x: tf.Tensor4D, rng: 
     });
     parts.adversarial = adversarial;
     const surrogate = tf.sum(tf.mul(fwd.recon, dRecon)) as tf.Scalar; // d/d recon = dRecon
-    const { reconstruction, teacher, distillation } = fwd.parts;
-    const y = tf.addN([reconstruction, teacher, distillation, surrogate]);
+    const y = tf.addN([...Object.values(fwd.parts), surrogate]);
     dRecon.dispose();
     return y as tf.Scalar;
   };

@@ -1,0 +1,34 @@
+/**
+ * The position task of the patch memory's features (a self-supervised
+ * pretext task, trained on normal images only).
+ *
+ * SQUID's premise is that normal anatomy sits in the same place in every
+ * image: the pattern at grid position p is what makes p. A linear head reads
+ * each patch's deepest per-patch encoder map and guesses which of the N
+ * positions it came from; its cross-entropy, added to the generator's loss,
+ * trains the encoder to keep what tells positions apart (which digit, which
+ * organ) and to drop what does not (the writer's hand, the patient). The
+ * patch memory then measures distances in that space. The head itself is
+ * never used to score.
+ *   skip [B*N, s, s, C] (rows image-major) -> logits [B*N, N] -> loss []
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ParamStore } from './params.js';
+import { Linear } from './layers.js';
+
+export class PositionHead {
+  private readonly linear: Linear;
+
+  constructor(store: ParamStore, name: string, readonly positions: number, readonly inputDim: number) {
+    this.linear = new Linear(store, name, inputDim, positions);
+  }
+
+  /** skip [B*N, s, s, C] -> mean cross-entropy of each patch's true position */
+  loss(skip: tf.Tensor4D): tf.Scalar {
+    const rows = skip.shape[0];
+    const N = this.positions;
+    const logits = this.linear.apply(tf.reshape(skip, [rows, this.inputDim]) as tf.Tensor2D); // [B*N, N]
+    const truth = tf.oneHot(tf.tensor1d(Array.from({ length: rows }, (_, r) => r % N), 'int32'), N); // row r is position r mod N
+    return tf.neg(tf.mean(tf.sum(tf.mul(truth, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  }
+}
