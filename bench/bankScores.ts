@@ -63,6 +63,7 @@ async function features(m: SquidModules, pixels: Float32Array, size: number, P: 
       let st = inp ? inp.features : bottleneck;
       let te = bottleneck;
       const skip = skips[m.student.levels - 1] as Skip;
+      if (m.positionHead) r.headnll = tf.reshape(tf.neg(m.positionHead.logProbs(skips[skips.length - 1] as tf.Tensor4D)), [-1, 1]);
       st = m.student.level(0, st, skip, 'running', undefined);
       r.student0 = st;
       if (m.teacher) {
@@ -135,8 +136,10 @@ async function main(): Promise<void> {
   }
   const zmaps: Record<string, Float32Array> = {};
   for (const k of Object.keys(v)) {
-    const st = positionStats(nearest(bank[k]!, ref[k]!, N), N);
-    const dv = nearest(bank[k]!, v[k]!, N);
+    // headnll: the position head's -log p(true position), a value per patch rather than a feature
+    const value = (f: { data: Float32Array; d: number }): Float32Array => (k === 'headnll' ? f.data : nearest(bank[k]!, f, N));
+    const st = positionStats(value(ref[k]!), N);
+    const dv = value(v[k]!);
     const z = (x: number, p: number) => (x - st.mu[p]!) / st.sd[p]!;
     zmaps[k] = dv.map((x, i) => z(x, i % N));
     const variants: [string, (x: number, p: number) => number, 'max' | 'mean'][] = [

@@ -23,12 +23,17 @@ export class PositionHead {
     this.linear = new Linear(store, name, inputDim, positions);
   }
 
-  /** skip [B*N, s, s, C] -> mean cross-entropy of each patch's true position */
-  loss(skip: tf.Tensor4D): tf.Scalar {
+  /** skip [B*N, s, s, C] -> each patch's log-probability of its true position, [B*N] */
+  logProbs(skip: tf.Tensor4D): tf.Tensor1D {
     const rows = skip.shape[0];
     const N = this.positions;
     const logits = this.linear.apply(tf.reshape(skip, [rows, this.inputDim]) as tf.Tensor2D); // [B*N, N]
     const truth = tf.oneHot(tf.tensor1d(Array.from({ length: rows }, (_, r) => r % N), 'int32'), N); // row r is position r mod N
-    return tf.neg(tf.mean(tf.sum(tf.mul(truth, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+    return tf.sum(tf.mul(truth, tf.logSoftmax(logits)), 1) as tf.Tensor1D;
+  }
+
+  /** skip [B*N, s, s, C] -> mean cross-entropy of each patch's true position */
+  loss(skip: tf.Tensor4D): tf.Scalar {
+    return tf.neg(tf.mean(this.logProbs(skip))) as tf.Scalar;
   }
 }

@@ -95,7 +95,7 @@ export interface TrainResult {
   scoring: ScoringJson | null;
 }
 
-const LOSS_KEYS = ['discriminator', 'generator', 'reconstruction', 'teacher', 'distillation', 'adversarial'] as const;
+const LOSS_KEYS = ['discriminator', 'generator', 'reconstruction', 'teacher', 'distillation', 'position', 'adversarial'] as const;
 
 /** Thrown when a loss becomes NaN or infinite. */
 export class NonFiniteLossError extends SquidError {
