@@ -8,14 +8,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
-import { presetScore, SCORE_KINDS, type Preset } from '../squid/presets.js';
+import { OPTIONAL_SCORE_KINDS, presetScore, SCORE_KINDS, type Preset } from '../squid/presets.js';
 import { statsOf, type BaseScoreKind, type ScoringJson, type ScoreStats } from './stats.js';
 import type { SquidJson } from '../export/squidJson.js';
 import { anomalyScores, rawOf, scoreBatch, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
 import { SquidError } from '../util/errors.js';
 
-export type HeatmapKind = 'gradcam' | 'residual' | 'memory';
-export const HEATMAP_KINDS: readonly HeatmapKind[] = ['gradcam', 'residual', 'memory'];
+export type HeatmapKind = 'gradcam' | 'residual' | 'memory' | 'position';
+export const HEATMAP_KINDS: readonly HeatmapKind[] = ['gradcam', 'residual', 'memory', 'position'];
 
 /** A patch this many standard deviations further from its nearest normal patches than normal patches are shows at full heat. */
 export const MEMORY_HEAT_FULL_Z = 4;
@@ -88,7 +88,7 @@ export class Detector {
   /** A detector from an export: its model and squid.json (normalization per kind and the threshold). */
   static fromExport(model: SquidModel, info: SquidJson, opts: DetectorOptions = {}): Detector {
     const stats = Object.fromEntries(
-      SCORE_KINDS.filter((k) => k !== 'memory' || info.normalization.memory).map((k) => {
+      SCORE_KINDS.filter((k) => !(OPTIONAL_SCORE_KINDS as readonly string[]).includes(k) || info.normalization[k]).map((k) => {
         const n = info.normalization[k];
         const threshold = info.threshold?.score === k ? info.threshold.value : (n?.threshold ?? Number.NaN);
         return [k, { mean: n?.mean ?? Number.NaN, std: n?.std ?? Number.NaN, threshold, policy: n?.policy ?? info.threshold?.policy ?? 'none' }];
@@ -170,9 +170,11 @@ export class Detector {
    * A heatmap in [0, 1] (size*size) of one image: Grad-CAM of the
    * discriminator logit at its last conv layer, taken on the reconstruction
    * the score is computed from; |x - reconstruction| scaled to its maximum;
-   * or (memory) each patch's z-scored distance to the nearest normal patch
+   * (memory) each patch's z-scored distance to the nearest normal patch
    * of its position, z / MEMORY_HEAT_FULL_Z clamped to [0, 1], constant over
-   * the patch. Default: memory for the memory score, else Grad-CAM.
+   * the patch; or (position) 1 - the probability the position head gives
+   * each patch's own position, constant over the patch. Default: the
+   * memory and position scores' own kinds, else Grad-CAM.
    */
   async heatmap(image: DetectorInput, kind: HeatmapKind = this.defaultHeatmap): Promise<{ heatmap: Float32Array; reconstruction: Float32Array }> {
     const x = tf.tensor4d(this.pixels(image), [1, this.size, this.size, 1]);
@@ -185,15 +187,19 @@ export class Detector {
 
   /** The heatmap this detector's score explains best. */
   get defaultHeatmap(): HeatmapKind {
-    return this.kind === 'memory' ? 'memory' : 'gradcam';
+    return this.kind === 'memory' || this.kind === 'position' ? this.kind : 'gradcam';
   }
 
   /** x, recon [1,S,S,1] -> [1,S,S,1] in [0, 1] */
   private heatOf(x: tf.Tensor4D, recon: tf.Tensor4D, kind: HeatmapKind): tf.Tensor4D {
     if (kind === 'gradcam') return this.model.gradCam(recon);
     return tf.tidy(() => {
+      const P = this.preset.model.patchesPerSide;
+      if (kind === 'position') {
+        const heat = tf.sub(1, tf.exp(tf.reshape(this.model.positionLogProbs(x), [1, P, P, 1]))) as tf.Tensor4D;
+        return tf.image.resizeNearestNeighbor(heat, [this.size, this.size]);
+      }
       if (kind === 'memory') {
-        const P = this.preset.model.patchesPerSide;
         const z = tf.reshape(this.model.patchZ(x), [1, P, P, 1]);
         const heat = tf.clipByValue(tf.div(z, MEMORY_HEAT_FULL_Z), 0, 1) as tf.Tensor4D;
         return tf.image.resizeNearestNeighbor(heat, [this.size, this.size]);

@@ -7,7 +7,8 @@
  *     critic that learned normal images against reconstructions of them,
  *     asked about the image);
  *   distillation: -(teacher-student gap): the image's distillation term,
- *     how far the memory-bound student strays from the memory-free teacher.
+ *     how far the memory-bound student strays from the memory-free teacher;
+ *   memory, position: presets.ts (models that have them).
  * docs/detection.md has the measurements behind each preset's default.
  * The anomaly score is 1 - sigmoid((raw - mean) / std), with mean and std
  * over training images: higher = more anomalous, in (0, 1).
@@ -89,6 +90,7 @@ export async function scoreBatch(
     input: () => model.discriminatorLogits(x, bn),
     distillation: () => tf.neg(gap as tf.Tensor1D),
     memory: () => model.memoryScores(x),
+    position: () => model.positionScores(x),
   };
   const raw: RawScores = {};
   try {

@@ -4,7 +4,7 @@
  * (its normalization and threshold), and what a Detector standardizes and
  * thresholds with. Browser-safe.
  */
-import type { ScoreKind } from '../squid/presets.js';
+import type { OptionalScoreKind, ScoreKind } from '../squid/presets.js';
 import { SquidError } from '../util/errors.js';
 
 export interface ScoreStats {
@@ -19,11 +19,12 @@ export interface ScoreStats {
   trainRaw?: number[];
 }
 
-/** Every kind but "memory", which only models with a patch memory have. */
-export type BaseScoreKind = Exclude<ScoreKind, 'memory'>;
+/** The kinds every model has ("memory" and "position" only some: presets.ts OPTIONAL_SCORE_KINDS). */
+export type BaseScoreKind = Exclude<ScoreKind, OptionalScoreKind>;
 
 export type ScoringJson = Record<BaseScoreKind, ScoreStats> & {
   memory?: ScoreStats;
+  position?: ScoreStats;
   trainImages: number;
   /** The floor applied to every std (SCORE_STD_FLOOR; absent in older files, which replaced a std of 0 by 1). */
   stdFloor?: number;
@@ -33,6 +34,7 @@ export type ScoringJson = Record<BaseScoreKind, ScoreStats> & {
 /** The statistics of one kind; an error naming the kind when the scoring has none (a model without a patch memory has no "memory"). */
 export function statsOf(scoring: ScoringJson, kind: ScoreKind): ScoreStats {
   const s = scoring[kind];
-  if (!s) throw new SquidError(`these score statistics have no "${kind}" score (the model has no patch memory)`);
+  const why = kind === 'memory' ? ' (the model has no patch memory)' : kind === 'position' ? ' (the model has no position task)' : '';
+  if (!s) throw new SquidError(`these score statistics have no "${kind}" score${why}`);
   return s;
 }

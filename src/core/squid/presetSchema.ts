@@ -6,7 +6,7 @@
  * "train": {"epochs": 5}}; arrays replace whole arrays. Unknown keys, wrong
  * types and out-of-range values are errors naming the key.
  */
-import { PresetError, SCORE_KINDS, getPreset, type Preset, type ModelConfig, type TrainConfig } from './presets.js';
+import { OPTIONAL_SCORE_KINDS, PresetError, SCORE_KINDS, getPreset, optionalKindNeeds, type OptionalScoreKind, type Preset, type ModelConfig, type TrainConfig } from './presets.js';
 
 /** Throws naming the key when the value is bad; `optional` ones may be absent. */
 type Check = ((v: unknown, key: string) => void) & { optional?: boolean };
@@ -96,13 +96,11 @@ const MODEL_SCHEMA: Schema = {
   ablation: ABLATION_SCHEMA,
   patchMemory: optional((v, key) => {
     if (!isRecord(v)) fail(key, `must be an object {"slots": n, "dim": k}; got ${JSON.stringify(v)}`);
-    for (const k of Object.keys(v)) {
-      if (!['slots', 'dim', 'positionLoss'].includes(k)) fail(`${key}.${k}`, 'unknown key (known: slots, dim, positionLoss)');
-    }
+    for (const k of Object.keys(v)) if (k !== 'slots' && k !== 'dim') fail(`${key}.${k}`, 'unknown key (known: slots, dim)');
     int(1, 1000000)(v.slots, `${key}.slots`);
     int(1, 4096)(v.dim, `${key}.dim`);
-    if (v.positionLoss !== undefined) num(0, 1e6)(v.positionLoss, `${key}.positionLoss`);
   }),
+  positionLoss: optional(num(0, 1e6)),
 };
 
 const LOSS_SCHEMA: Schema = {
@@ -226,6 +224,10 @@ function checkConsistency(m: ModelConfig, t: TrainConfig): void {
   if (m.patchMemory && m.initialCombine >= levels) {
     fail('model.patchMemory', `needs a per-patch encoder map: initialCombine (${m.initialCombine}) must be below the number of levels (${levels})`);
   }
+  if ((m.positionLoss ?? 0) > 0 && m.initialCombine >= levels) {
+    fail('model.positionLoss', `needs a per-patch encoder map: initialCombine (${m.initialCombine}) must be below the number of levels (${levels})`);
+  }
+  if ((m.positionLoss ?? 0) > 0 && m.patchesPerSide < 2) fail('model.positionLoss', 'needs at least 2 patches per side (positions to tell apart)');
 }
 
 /** Throws a PresetError naming the first bad key of a whole preset. */
@@ -234,7 +236,11 @@ export function validatePreset(p: unknown): asserts p is Preset {
   checkAll(p, PRESET_SCHEMA, '');
   const preset = p as unknown as Preset;
   checkConsistency(preset.model, preset.train);
-  if (preset.score === 'memory' && !preset.model.patchMemory) fail('score', 'the "memory" score needs model.patchMemory');
+  const kind = preset.score;
+  if (kind && (OPTIONAL_SCORE_KINDS as readonly string[]).includes(kind)) {
+    const needs = optionalKindNeeds(preset.model, kind as OptionalScoreKind);
+    if (needs) fail('score', `the "${kind}" score needs ${needs}`);
+  }
 }
 
 /** A copy of `base` with `overrides` (parsed JSON, a partial preset) applied and validated. */

@@ -59,6 +59,11 @@ export interface ModelConfig {
   ablation: AblationSwitches;
   /** The space-aware patch memory of the `memory` score (patchMemory.ts); absent: none. */
   patchMemory?: PatchMemoryConfig;
+  /**
+   * Weight of the position task (positionHead.ts) in the generator's loss,
+   * and with it the `position` score. Absent or 0: none.
+   */
+  positionLoss?: number;
 }
 
 /**
@@ -69,12 +74,6 @@ export interface ModelConfig {
 export interface PatchMemoryConfig {
   slots: number;
   dim: number;
-  /**
-   * Weight of the position task (positionHead.ts) in the generator's loss:
-   * it trains the memory's features to tell grid positions apart. Absent
-   * or 0: none (the features are the reconstruction's).
-   */
-  positionLoss?: number;
 }
 
 export interface LossWeights {
@@ -119,14 +118,27 @@ export interface TrainConfig {
  *   residual: -MSE(x, reconstruction);
  *   input: D(x), the discriminator's logit of the input image itself;
  *   distillation: -(the image's distillation term): how far the student
- *     decoder, bound to its memories, strays from the memory-free teacher.
+ *     decoder, bound to its memories, strays from the memory-free teacher;
+ *   position: the smallest, over grid positions, log-probability that the
+ *     position head gives the patch's own position: how surely every patch
+ *     sits where it belongs; only models with a position task.
  */
-export type ScoreKind = 'discriminator' | 'residual' | 'input' | 'distillation' | 'memory';
-export const SCORE_KINDS: readonly ScoreKind[] = ['discriminator', 'residual', 'input', 'distillation', 'memory'];
+export type ScoreKind = 'discriminator' | 'residual' | 'input' | 'distillation' | 'memory' | 'position';
+export const SCORE_KINDS: readonly ScoreKind[] = ['discriminator', 'residual', 'input', 'distillation', 'memory', 'position'];
 
-/** The score kinds a model of this configuration computes ("memory" needs a patch memory). */
+/** The kinds only some models have. */
+export type OptionalScoreKind = 'memory' | 'position';
+export const OPTIONAL_SCORE_KINDS: readonly OptionalScoreKind[] = ['memory', 'position'];
+
+/** Whether a model of this configuration computes an optional kind, and what it needs otherwise. */
+export function optionalKindNeeds(model: ModelConfig, kind: OptionalScoreKind): string | undefined {
+  if (kind === 'memory') return model.patchMemory ? undefined : 'model.patchMemory';
+  return (model.positionLoss ?? 0) > 0 ? undefined : 'model.positionLoss > 0';
+}
+
+/** The score kinds a model of this configuration computes ("memory" needs a patch memory, "position" a position task). */
 export function scoreKindsOf(model: ModelConfig): readonly ScoreKind[] {
-  return model.patchMemory ? SCORE_KINDS : SCORE_KINDS.filter((k) => k !== 'memory');
+  return SCORE_KINDS.filter((k) => !(OPTIONAL_SCORE_KINDS as readonly string[]).includes(k) || !optionalKindNeeds(model, k as OptionalScoreKind));
 }
 
 /** What each score kind is, in words for reports and the app. */
@@ -136,6 +148,7 @@ export const SCORE_KIND_LABELS: Readonly<Record<ScoreKind, string>> = {
   input: "the discriminator's logit of the input image",
   distillation: 'the teacher-student gap (distillation term) of the image',
   memory: "the distance of the image's patches to the nearest normal patches in the space-aware patch memory",
+  position: "how surely the position head places each of the image's patches at its own grid position",
 };
 
 export interface Preset {

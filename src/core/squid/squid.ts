@@ -55,7 +55,7 @@ export function buildSquidModules(store: ParamStore, config: ModelConfig): Squid
     patchMemory: config.patchMemory
       ? new PatchMemory(store, PATCH_MEMORY_NAME, config.patchMemory, config.patchesPerSide ** 2, patchFeatureDim(config))
       : undefined,
-    positionHead: (config.patchMemory?.positionLoss ?? 0) > 0
+    positionHead: (config.positionLoss ?? 0) > 0
       ? new PositionHead(store, 'generator/positionHead', config.patchesPerSide ** 2, patchFeatureDim(config))
       : undefined,
   };
@@ -175,7 +175,7 @@ class Squid implements SquidModel {
     const distillation = g.distillation ? (tf.mul(g.distillation, w.distillation) as tf.Scalar) : zero();
     const queries = g.queries ? stopGradient(g.queries) : (tf.zeros([0, 1]) as tf.Tensor2D);
     const parts: SharedGeneratorForward['parts'] = { reconstruction, teacher, distillation };
-    if (g.position) parts.position = tf.mul(g.position, this.preset.model.patchMemory?.positionLoss ?? 0) as tf.Scalar;
+    if (g.position) parts.position = tf.mul(g.position, this.preset.model.positionLoss ?? 0) as tf.Scalar;
     for (const p of Object.values(parts)) tf.keep(p);
     tf.keep(queries);
     return { recon: g.recon, parts, queries };
@@ -235,6 +235,21 @@ class Squid implements SquidModel {
 
   memoryScores(x: tf.Tensor4D): tf.Tensor1D {
     return tf.tidy(() => this.patchMemory.score(this.patchMap(x)));
+  }
+
+  private get positionHead(): PositionHead {
+    const h = this.m.positionHead;
+    if (!h) throw new Error(`preset "${this.preset.name}" has no position task (model.positionLoss)`);
+    return h;
+  }
+
+  positionLogProbs(x: tf.Tensor4D): tf.Tensor2D {
+    const N = this.preset.model.patchesPerSide ** 2;
+    return tf.tidy(() => tf.reshape(this.positionHead.logProbs(this.patchMap(x)), [-1, N]) as tf.Tensor2D);
+  }
+
+  positionScores(x: tf.Tensor4D): tf.Tensor1D {
+    return tf.tidy(() => tf.min(this.positionLogProbs(x), 1) as tf.Tensor1D);
   }
 
   patchMemoryFilled(): boolean {

@@ -104,6 +104,10 @@ export interface SquidModel {
   patchZ(x: tf.Tensor4D): tf.Tensor2D;
   /** The "memory" raw normality values [N] (-max of patchZ); throws while the patch memory is empty. */
   memoryScores(x: tf.Tensor4D): tf.Tensor1D;
+  /** Per patch, the position head's log-probability of the patch's own grid position: [N, P*P] (models with a position task). */
+  positionLogProbs(x: tf.Tensor4D): tf.Tensor2D;
+  /** The "position" raw normality values [N]: the smallest of positionLogProbs over positions. */
+  positionScores(x: tf.Tensor4D): tf.Tensor1D;
   /** Whether the patch memory holds normal features (false without one). */
   patchMemoryFilled(): boolean;
   /** Stores normal features [P*P, M, k] and the per-position distance mean and std [P*P]. */

@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON instead of lines')
     .option('--heatmaps <dir>', 'write one PNG per image: input | reconstruction | heatmap overlay')
     .addOption(new Option('--score <kind>', "score kind (default: the run's preset's)").choices(SCORE_KINDS as string[]))
-    .addOption(new Option('--heatmap <kind>', 'heatmap kind (with --heatmaps; default: memory for the memory score, else gradcam)').choices(HEATMAP_KINDS as string[]));
+    .addOption(new Option('--heatmap <kind>', 'heatmap kind (with --heatmaps; default: memory or position for those scores, else gradcam)').choices(HEATMAP_KINDS as string[]));
   addBackendOption(cmd).action(async (args: string[], o: ScoreCliOptions) => {
     const files = await expandFolders(args);
     await useBackend(parseBackendChoice(o.backend));
