@@ -12,7 +12,7 @@ import { scoreImages, rawOf } from '../src/core/score/scorer.js';
 import { createOptimizers, ganStep } from '../src/node/train/ganStep.js';
 import { rocAuc } from '../src/node/metrics/roc.js';
 import { Rng } from '../src/core/util/rng.js';
-import { microPreset, images } from './modelHarness.js';
+import { microPreset } from './modelHarness.js';
 
 before(async () => {
   await useBackend('auto', { quiet: true });
