@@ -63,7 +63,15 @@ async function features(m: SquidModules, pixels: Float32Array, size: number, P: 
       let st = inp ? inp.features : bottleneck;
       let te = bottleneck;
       const skip = skips[m.student.levels - 1] as Skip;
-      if (m.positionHead) r.headnll = tf.reshape(tf.neg(m.positionHead.logProbs(skips[skips.length - 1] as tf.Tensor4D)), [-1, 1]);
+      if (m.positionHead) {
+        const deepest = skips[skips.length - 1] as tf.Tensor4D;
+        const N = P * P;
+        const logits = m.positionHead.logits(deepest); // [n*N, N]
+        const own = tf.sum(tf.mul(logits, tf.tile(tf.eye(N), [logits.shape[0] / N, 1])), 1); // each row's own position's logit
+        r.headnll = tf.reshape(tf.neg(m.positionHead.logProbs(deepest)), [-1, 1]);
+        r.headlogit = tf.reshape(tf.neg(own), [-1, 1]);
+        r.headenergy = tf.reshape(tf.neg(tf.logSumExp(logits, 1)), [-1, 1]);
+      }
       st = m.student.level(0, st, skip, 'running', undefined);
       r.student0 = st;
       if (m.teacher) {
@@ -136,8 +144,8 @@ async function main(): Promise<void> {
   }
   const zmaps: Record<string, Float32Array> = {};
   for (const k of Object.keys(v)) {
-    // headnll: the position head's -log p(true position), a value per patch rather than a feature
-    const value = (f: { data: Float32Array; d: number }): Float32Array => (k === 'headnll' ? f.data : nearest(bank[k]!, f, N));
+    // head*: the position head's -log p(own position), -(own logit), -logsumexp(logits): a value per patch rather than a feature
+    const value = (f: { data: Float32Array; d: number }): Float32Array => (k.startsWith('head') ? f.data : nearest(bank[k]!, f, N));
     const st = positionStats(value(ref[k]!), N);
     const dv = value(v[k]!);
     const z = (x: number, p: number) => (x - st.mu[p]!) / st.sd[p]!;

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The main job on built-in data, end to end (about 3.5 minutes on 2 cores
+# The main job on built-in data, end to end (about 3 minutes on 2 cores
 # with the native backend):
 #   1. generate a DigitAnatomy test set (48 px; normal images and the four
 #      anomaly types),
 #   2. train the `digitanatomy-fast` preset on freshly generated normal
-#      images (1,200 iterations), filling its patch memory with 48,000 normal
-#      images before each validation; a generated validation set (digits
-#      training never sees) picks the best of every 10th epoch,
+#      images (1,200 iterations; reconstruction, the adversarial game and the
+#      position task); a generated validation set (digits training never
+#      sees) picks the best of every 10th epoch,
 #   3. evaluate it on the test set and write the report (AUC of every score
 #      kind, per anomaly type, reconstructions, training curves),
 #   4. print where the report is.

@@ -127,16 +127,16 @@ test('squid info --json prints the reference counts', () => {
   assert.match(bad.stderr, /unknown preset "huge"/);
 });
 
-test('zhanglab-fast keeps the paper model, digitanatomy-fast the tiny one plus a patch memory; each preset names a default score kind it has; score overrides are checked', () => {
+test('zhanglab-fast keeps the paper model, digitanatomy-fast the tiny one plus the position task; each preset names a default score kind it has; score overrides are checked', () => {
   assert.deepEqual(getPreset('zhanglab-fast').model, getPreset('zhanglab').model);
-  const { patchMemory, ...fastModel } = getPreset('digitanatomy-fast').model;
+  const { positionLoss, ...fastModel } = getPreset('digitanatomy-fast').model;
   assert.deepEqual(fastModel, getPreset('tiny').model);
-  assert.ok(patchMemory && patchMemory.slots > 0);
+  assert.ok(positionLoss !== undefined && positionLoss > 0);
   for (const name of PRESET_NAMES) assert.ok(scoreKindsOf(getPreset(name).model).includes(presetScore(getPreset(name))), name);
   for (const name of PRESET_NAMES) assert.ok(SCORE_KINDS.includes(presetScore(getPreset(name))), name);
   const base = getPreset('tiny');
   assert.equal(applyOverrides(base, { score: 'residual' }).score, 'residual');
-  assert.throws(() => applyOverrides(base, { score: 'psychic' }, 'x.json'), (e: unknown) => e instanceof PresetError && /score: must be one of discriminator, residual, input, distillation, memory/.test(e.message));
+  assert.throws(() => applyOverrides(base, { score: 'psychic' }, 'x.json'), (e: unknown) => e instanceof PresetError && /score: must be one of discriminator, residual, input, distillation, memory, position/.test(e.message));
   // a stored preset from before the field existed still validates and scores with the paper's kind
   const old = getPreset('zhanglab');
   delete old.score;

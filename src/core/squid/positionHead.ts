@@ -23,11 +23,16 @@ export class PositionHead {
     this.linear = new Linear(store, name, inputDim, positions);
   }
 
+  /** skip [B*N, s, s, C] -> logits [B*N, N] */
+  logits(skip: tf.Tensor4D): tf.Tensor2D {
+    return this.linear.apply(tf.reshape(skip, [skip.shape[0], this.inputDim]) as tf.Tensor2D);
+  }
+
   /** skip [B*N, s, s, C] -> each patch's log-probability of its true position, [B*N] */
   logProbs(skip: tf.Tensor4D): tf.Tensor1D {
     const rows = skip.shape[0];
     const N = this.positions;
-    const logits = this.linear.apply(tf.reshape(skip, [rows, this.inputDim]) as tf.Tensor2D); // [B*N, N]
+    const logits = this.logits(skip);
     const truth = tf.oneHot(tf.tensor1d(Array.from({ length: rows }, (_, r) => r % N), 'int32'), N); // row r is position r mod N
     return tf.sum(tf.mul(truth, tf.logSoftmax(logits)), 1) as tf.Tensor1D;
   }
