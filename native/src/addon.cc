@@ -51,7 +51,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 // Output tensors are fresh Float32Arrays of up to hundreds of MB each step.
 // glibc serves allocations over 32 MB with mmap and unmaps them on free, so
-// every output pays page faults (~30 ms per 33 MB here, more than the math).
+// every output pays page faults (more time than the math: bench/README.md).
 // Serving them from the heap and not trimming it lets freed tensor memory be
 // reused. Opt out with SQUID_MALLOC_TUNE=0.
 static bool tuneMalloc() {

@@ -28,15 +28,15 @@ std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
 // transposed: one image at inference, e.g. the memory reads
 // q . M^T over 200 x 8192 memories and the attention projections 5 x 2048 .
 // 2048 x 2048) are bound by streaming b; plain OpenMP loops that read b once,
-// front to back, beat the general matmul primitive there (2048 x 2048, M = 4:
-// 4.9 ms with the primitive).
+// front to back, beat the general matmul primitive there. (Every choice in
+// this file was measured side by side: bench/README.md, "Native memory,
+// matmul and layout".)
 //
 // b [K, N] (c = a . b): each thread streams its own range of b's rows into a
 // private M x N sum (in L1/L2), four rows at a time so each sum is loaded and
 // stored once per four rows; the sums are added at the end. (Column blocks
 // instead read each row in pieces, one page each, which the hardware
-// prefetcher does not follow: 3.8 ms for 5 x 2048 . 2048 x 2048 in a model
-// pass.) b [N, K] (c = a . b^T): each thread takes a range of b's rows
+// prefetcher does not follow.) b [N, K] (c = a . b^T): each thread takes a range of b's rows
 // (contiguous), and every row is dotted with all M rows of a at once.
 
 using v8 = float __attribute__((vector_size(32)));
@@ -55,11 +55,9 @@ inline float hsum(v8 v) {
 // c[m, n0..n1) = dot(a[m, :], b[n, :]) for M rows of a (M <= 8), R rows of
 // b at a time: each vector of a is loaded once for R rows of b, and M * R * U
 // independent sums are in flight (<= 16 vector registers with those of b);
-// the rows ahead are prefetched 1 KB ahead. [4, 4, 8192] . [4, 200, 8192]^T
-// (decoder memory B at one image), the previous one-row-at-a-time loop vs
-// this, both addons alternated in one process: 2.81 vs 1.28 ms with the
-// memory in cache, 3.75 vs 2.67 ms after 200 MB of other reads (in a model
-// pass it is read cold); same sums, in the same order, for M >= 4.
+// the rows ahead are prefetched 1 KB ahead. Faster than one row of b at a
+// time, in cache and cold (in a model pass the memory is read cold); same
+// sums, in the same order, for M >= 4.
 template <int M, int R, int U>
 void dotRowsBlock(const float* a, const float* Bm, float* c, int64_t K, int64_t N, int64_t n) {
   constexpr int64_t ahead = 256;
@@ -111,8 +109,7 @@ void dotRowsAny(int64_t M, const float* a, const float* Bm, float* c, int64_t K,
 
 // c[M, N] (+)= a[M, k0..k1) . b[k0..k1, N], a row-major [M, K]. Eight rows of
 // b at a time, in column blocks of 256 so the block of c (M x 1 KB) and of b
-// (8 x 1 KB) stay in L1 (8 rows x 256: 17-20% faster than 4 whole rows for
-// 2048 x 2048, M = 4 and 5, measured side by side in a standalone loop).
+// (8 x 1 KB) stay in L1 (faster than 4 whole rows at a time).
 void accumulateRows(const float* a, const float* Bm, float* __restrict c, int64_t M, int64_t K, int64_t N, int64_t k0,
                     int64_t k1) {
   constexpr int64_t NB = 256;
@@ -199,9 +196,7 @@ void smallM(const float* A, int64_t ba, const float* Bm, int64_t bb, float* C, i
 
 // c = a . b (b not transposed) streams b through the few-row loops up to
 // this many rows of a (DigitAnatomy's attention at one image: 9 and 10 rows;
-// both addons alternated in one process, [10, 1024] . [1024, 1024] + bias:
-// 0.37 -> 0.30 ms in cache, 0.86 -> 0.67 ms cold; [16, 2048] . [2048, 2048]:
-// 2.19 -> 2.02 / 2.89 -> 2.54 ms).
+// faster than the primitive up to 16 rows, in cache and cold).
 constexpr int64_t kSmallMStream = 16;
 
 // c = act(c + bias) over [rows, N] after a few-row product (the activation

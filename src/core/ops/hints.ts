@@ -9,8 +9,8 @@
  *   low (the native backend gives the pages of free output buffers back to
  *   the system above a bound, and faults them in again when reused);
  *   'inference' favours speed (a scoring pass reuses the same buffers batch
- *   after batch; re-faulting them cost ~14% in batches of 16 at zhanglab, for
- *   ~100 MB less peak memory). The native backend starts in 'training'.
+ *   after batch, and re-faulting them costs more time than the memory it
+ *   saves is worth: bench/README.md). The native backend starts in 'training'.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -108,7 +108,7 @@ export function layoutKernels(addon: NativeAddon): NativeKernel[] {
   });
   // rows of a float32 tensor by int32 index along axis 0 (the memory queue's
   // FIFO write): one block copy per row; tfjs-cpu gathers element by element
-  // (100-200 ms per zhanglab training step for 1,600 rows of 2,048)
+  // (its cost per training step: bench/README.md)
   const gather: NativeKernel = {
     kernelName: tf.GatherV2,
     run(args) {

@@ -166,9 +166,8 @@ export function loadAddon(): NativeAddon {
   // libgomp reads its settings once, when it loads. An idle OpenMP worker
   // spins for GOMP_SPINCOUNT iterations (libgomp's documented default,
   // bounded: tens of ms) before it sleeps, so the next kernel after a few
-  // microseconds of JavaScript finds it awake. (The first sessions used
-  // OMP_WAIT_POLICY=PASSIVE, sleeping at once: zhanglab inference 70-72 ->
-  // 58-64 ms per image without it, training unchanged.) A user's own
+  // microseconds of JavaScript finds it awake (OMP_WAIT_POLICY=PASSIVE,
+  // sleeping at once, made inference slower: bench/README.md). A user's own
   // OMP_WAIT_POLICY / GOMP_SPINCOUNT win. The variable is removed again after
   // loading, so child processes (the PyTorch side of `npm run bench`) get the
   // user's environment.

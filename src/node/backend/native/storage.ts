@@ -38,11 +38,10 @@ export function output(backend: MathBackendCPU, shape: number[], values: Float32
  * SQUID_POOL_MB of free blocks (default 2048) a freed block goes straight
  * back to the C heap; free blocks over a resident bound give their pages
  * back to the system, and a longer free block may serve a shorter output
- * (both below). Measured at zhanglab, one training step, side by side: an
- * earlier build's pool 4.2-5.8 s and 3.1-3.2 GB peak RSS, SQUID_POOL_MB=0
- * (every block freed at once, glibc reuses it; V8 then collects far more
- * often) 6.2-7.5 s and 2.7 GB; this build 2.71-2.76 s and 2.64 GB, with
- * SQUID_POOL_RESIDENT=0 2.69 s and 2.82-2.83 GB (bench/README.md).
+ * (both below). SQUID_POOL_MB=0 frees every block at once (glibc reuses it,
+ * and V8 collects far more often); what each setting costs in step time and
+ * peak memory is measured in bench/README.md ("Native memory, matmul and
+ * layout").
  * NativeBackend.readSync hands out copies of pooled arrays, so values read
  * by dataSync() stay valid after their tensor is disposed and reused.
  */
@@ -61,11 +60,10 @@ let addon: NativeAddon | undefined;
  * by tensors so far (+ SQUID_POOL_SLACK_MB, default 64) have their pages
  * given back to the system (adviseF32), least recently freed first; they
  * stay in the list (no new ArrayBuffer, no garbage collection) and are
- * faulted in again when reused. The cost is those faults: none measurable in
- * zhanglab training (480 MB a step), ~10% in digitanatomy training (1.1 GB a
- * step), ~14% in batched inference, where the hint 'inference'
- * (src/core/ops/hints.ts) turns the bound off. SQUID_POOL_RESIDENT=0
- * turns it off everywhere.
+ * faulted in again when reused. The cost is those faults, largest in
+ * batched inference, where the hint 'inference' (src/core/ops/hints.ts)
+ * turns the bound off; SQUID_POOL_RESIDENT=0 turns it off everywhere
+ * (measurements: bench/README.md).
  */
 const boundAllowed = process.env.SQUID_POOL_RESIDENT !== '0';
 let boundResident = boundAllowed;
@@ -111,10 +109,8 @@ function unpool(a: Float32Array): void {
  * shorter than twice that length serves it (the output is a view on its
  * start; the whole block returns to its own list when released) before a new
  * block is taken from the C heap. Fewer blocks in all, so fewer of them wait
- * unused at the peak: zhanglab training peak 3.01 -> 2.83 GB without the
- * resident bound, 2.67 -> 2.64 GB with it, and with it the pages given back
- * per step 740 -> 480 MB (step time back to the pool's without the bound).
- * SQUID_POOL_FIT=0 turns it off.
+ * unused at the peak (measurements: bench/README.md). SQUID_POOL_FIT=0
+ * turns it off.
  */
 const fit = process.env.SQUID_POOL_FIT !== '0';
 const bases = new WeakMap<Float32Array, Float32Array>(); // a view on a larger free block -> that block
