@@ -6,8 +6,8 @@
  * validation AUC per epoch with the best model kept, an atomic checkpoint
  * every epoch (and when --max-iters stops the run) that --resume continues
  * exactly, and score statistics at the end.
- * Phases: lock the folder; start or resume (runConfigFor, the one resume
- * check; trainState.ts); per epoch trainEpoch then endEpoch (validate, keep
+ * Phases: lock the folder; start or resume (runStart.ts: claimFolder, or
+ * runConfigFor, the one resume check; trainState.ts); per epoch trainEpoch then endEpoch (validate, keep
  * the best, log, checkpoint); close (best model, scoring.json: runOutputs.ts).
  * The loop's state is one object (TrainState), the checkpoint's shape.
  */
@@ -23,18 +23,15 @@ import type { BatchSource } from './sources.js';
 import { silentProgress, formatLosses, type ProgressReporter } from './progress.js';
 import {
   appendLog,
-  clearRun,
-  runContents,
   modelDirExists,
-  readRunConfig,
   runPaths,
   truncateLog,
   writeRunConfig,
   type LogEntry,
-  type RunConfig,
   type ScoringJson,
 } from '../io/runDir.js';
 import { lockRun } from '../io/runLock.js';
+import { claimFolder, runConfigFor } from './runStart.js';
 import { finishScoring, saveModel } from './runOutputs.js';
 import { refreshPatchMemory } from './patchMemory.js';
 import { freshState, loadCheckpoint, nextEpoch, saveCheckpoint, type TrainState } from './trainState.js';
@@ -126,18 +123,6 @@ export async function trainLoop(opts: TrainLoopOptions): Promise<TrainResult> {
   }
 }
 
-/** Refuses a folder that holds a run, unless told to overwrite it. */
-async function claimFolder(run: string, overwrite: boolean): Promise<void> {
-  const found = await runContents(run);
-  if (found.length === 0) return;
-  if (!overwrite) {
-    throw new SquidError(
-      `${run} already holds a run (${found.join(', ')}): continue it with --resume, or start again with --overwrite (which deletes it)`,
-    );
-  }
-  await clearRun(run);
-}
-
 /** Everything one training process works with; `s` is what a checkpoint saves. */
 interface Ctx {
   run: string;
@@ -208,43 +193,9 @@ async function lockedTrainLoop(opts: TrainLoopOptions, progress: ProgressReporte
   }
 }
 
-/** Throws unless a run made with `stored` can continue as `asked` (same preset, model and batch size). */
-export function checkResumable(run: string, stored: Preset, asked: Preset): void {
-  if (JSON.stringify(stored.model) !== JSON.stringify(asked.model) || stored.name !== asked.name) {
-    throw new SquidError(
-      `${runPaths(run).config}: the run was made with preset "${stored.name}" and a different model configuration; ` +
-        `resume it with the same preset (or start a new run in another folder)`,
-    );
-  }
-  if (stored.train.batchSize !== asked.train.batchSize) {
-    throw new SquidError(`${runPaths(run).config}: the run uses batch size ${stored.train.batchSize}; a resumed run cannot change it`);
-  }
-}
-
-/** The run's configuration: a new one, or the stored one when resuming (one compatibility check). */
-async function runConfigFor(opts: TrainLoopOptions): Promise<{ config: RunConfig; preset: Preset; seed: number }> {
-  if (!opts.resume) {
-    const config: RunConfig = {
-      preset: opts.preset,
-      seed: opts.seed,
-      data: opts.dataLabel,
-      val: opts.valLabel,
-      createdAt: new Date().toISOString(),
-      squidTsVersion: opts.version ?? '0.0.0',
-    };
-    return { config, preset: opts.preset, seed: opts.seed };
-  }
-  const stored = await readRunConfig(opts.out);
-  const asked = opts.preset;
-  checkResumable(opts.out, stored.preset, asked);
-  // The stored training settings win, except the epoch count (a run may be extended).
-  const preset = { ...stored.preset, train: { ...stored.preset.train, epochs: asked.train.epochs } };
-  return { config: { ...stored, preset }, preset, seed: stored.seed };
-}
-
 function checkSelectBy(kind: ScoreKind, preset: Preset): ScoreKind {
   if (!scoreKindsOf(preset.model).includes(kind)) {
-    throw new SquidError(`preset "${preset.name}" has no "${kind}" score (the "memory" score needs model.patchMemory)`);
+    throw new SquidError(`preset "${preset.name}" has no "${kind}" score ("memory" needs model.patchMemory, "position" model.positionLoss)`);
   }
   return kind;
 }

@@ -5,7 +5,7 @@ import { addBackendOption, parseIntOption, parsePositiveNumberOption } from '../
 import { loadPreset } from '../loadPreset.js';
 import { PRESET_NAMES } from '../../../core/squid/presets.js';
 import { train } from '../../api.js';
-import { checkResumable } from '../../train/trainer.js';
+import { checkResumable } from '../../train/runStart.js';
 import { readRunConfig, runPaths } from '../../io/runDir.js';
 import { SCORE_KINDS, type ScoreKind } from '../../../core/score/scorer.js';
 import { SquidError } from '../../../core/util/errors.js';
