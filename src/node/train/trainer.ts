@@ -7,8 +7,9 @@
  * every epoch (and when --max-iters stops the run) that --resume continues
  * exactly, and score statistics at the end.
  * Phases: lock the folder; start or resume (runStart.ts: claimFolder, or
- * runConfigFor, the one resume check; trainState.ts); per epoch trainEpoch then endEpoch (validate, keep
- * the best, log, checkpoint); close (best model, scoring.json: runOutputs.ts).
+ * runConfigFor, the one resume check; trainState.ts); per epoch trainEpoch
+ * then endEpoch (validate, keep the best, log, checkpoint); close (best
+ * model, scoring.json: runOutputs.ts).
  * The loop's state is one object (TrainState), the checkpoint's shape.
  */
 import * as tf from '@tensorflow/tfjs-core';
