@@ -127,11 +127,14 @@ test('squid info --json prints the reference counts', () => {
   assert.match(bad.stderr, /unknown preset "huge"/);
 });
 
-test('zhanglab-fast keeps the paper model, digitanatomy-fast the tiny one plus the position task; each preset names a default score kind it has; score overrides are checked', () => {
-  assert.deepEqual(getPreset('zhanglab-fast').model, getPreset('zhanglab').model);
-  const { positionLoss, ...fastModel } = getPreset('digitanatomy-fast').model;
-  assert.deepEqual(fastModel, getPreset('tiny').model);
-  assert.ok(positionLoss !== undefined && positionLoss > 0);
+test('the fast presets keep their base models (the paper\'s, the tiny one) plus the position task; each preset names a default score kind it has; score overrides are checked', () => {
+  for (const [fast, base] of [['zhanglab-fast', 'zhanglab'], ['digitanatomy-fast', 'tiny']] as const) {
+    const { positionLoss, ...model } = getPreset(fast).model;
+    assert.deepEqual(model, getPreset(base).model, fast);
+    assert.ok(positionLoss !== undefined && positionLoss > 0, fast);
+    assert.equal(presetScore(getPreset(fast)), 'position', fast);
+  }
+  assert.equal(getPreset('zhanglab').model.positionLoss, undefined, 'the paper\'s preset stays the paper\'s');
   for (const name of PRESET_NAMES) assert.ok(scoreKindsOf(getPreset(name).model).includes(presetScore(getPreset(name))), name);
   for (const name of PRESET_NAMES) assert.ok(SCORE_KINDS.includes(presetScore(getPreset(name))), name);
   const base = getPreset('tiny');

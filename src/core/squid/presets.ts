@@ -300,12 +300,15 @@ const TINY_TRAIN: TrainConfig = {
 
 /**
  * zhanglab-fast: the paper's model and training on a CPU budget (an hour on
- * 2 cores): the cosine schedule spans the ~16 epochs that fit, and images
- * are scored by the discriminator's logit of the input, which reached the
- * paper's validation AUC within a few epochs where the reconstruction's
- * logit did not (docs/detection.md).
+ * 2 cores): the cosine schedule spans the ~16 epochs that fit; the position
+ * task joins the generator's loss, and images are scored by it (`position`),
+ * which reached validation AUC 0.91 after the first epoch (3 minutes). The
+ * discriminator's logit of the input (`input`) caught up after ~6 epochs;
+ * the reconstruction's logit (the paper's score) stayed below
+ * (docs/detection.md).
  */
 const ZHANGLAB_FAST_TRAIN: TrainConfig = { ...ZHANGLAB_TRAIN, epochs: 16, cosinePeriod: 16 };
+const ZHANGLAB_FAST_MODEL: ModelConfig = { ...ZHANGLAB_MODEL, positionLoss: 1 };
 
 /**
  * digitanatomy-fast: the tiny model (48 px; larger test images are resized
@@ -321,7 +324,7 @@ const DIGIT_FAST_MODEL: ModelConfig = { ...TINY_MODEL, positionLoss: 1 };
 
 const PRESETS: Record<PresetName, Preset> = {
   zhanglab: { name: 'zhanglab', model: ZHANGLAB_MODEL, train: ZHANGLAB_TRAIN, score: 'input' },
-  'zhanglab-fast': { name: 'zhanglab-fast', model: ZHANGLAB_MODEL, train: ZHANGLAB_FAST_TRAIN, score: 'input' },
+  'zhanglab-fast': { name: 'zhanglab-fast', model: ZHANGLAB_FAST_MODEL, train: ZHANGLAB_FAST_TRAIN, score: 'position' },
   chexpert: { name: 'chexpert', model: ZHANGLAB_MODEL, train: ZHANGLAB_TRAIN },
   digitanatomy: { name: 'digitanatomy', model: DIGIT_MODEL, train: DIGIT_TRAIN },
   'digitanatomy-fast': { name: 'digitanatomy-fast', model: DIGIT_FAST_MODEL, train: DIGIT_FAST_TRAIN, score: 'position' },
