@@ -1,15 +1,15 @@
 /**
- * The position task of the patch memory's features (a self-supervised
- * pretext task, trained on normal images only).
+ * The position task (a self-supervised task, trained on normal images only).
  *
  * SQUID's premise is that normal anatomy sits in the same place in every
  * image: the pattern at grid position p is what makes p. A linear head reads
  * each patch's deepest per-patch encoder map and guesses which of the N
- * positions it came from; its cross-entropy, added to the generator's loss,
- * trains the encoder to keep what tells positions apart (which digit, which
- * organ) and to drop what does not (the writer's hand, the patient). The
- * patch memory then measures distances in that space. The head itself is
- * never used to score.
+ * positions it came from; its cross-entropy, added to the generator's loss
+ * (weight model.positionLoss), trains the encoder to keep what tells
+ * positions apart (which digit, which organ) and to drop what does not (the
+ * writer's hand, the patient). The `position` score reads the head: a patch
+ * that does not look like its own position (a misplaced, mirrored or absent
+ * digit; an opacity over the lung) gets a low probability there.
  *   skip [B*N, s, s, C] (rows image-major) -> logits [B*N, N] -> loss []
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -36,7 +36,7 @@ export interface SquidModules {
   teacher: Decoder | undefined;
   discriminator: Discriminator;
   patchMemory: PatchMemory | undefined;
-  /** The position task that trains the patch memory's features (absent: none). */
+  /** The position task: its loss in training, the `position` score (absent: none). */
   positionHead: PositionHead | undefined;
 }
 
@@ -110,7 +110,9 @@ class Squid implements SquidModel {
     const bn: BnMode = rng ? (shared ? 'train-shared' : 'train') : 'running';
     const teacherBn: BnMode = rng ? 'train' : 'running';
     const { bottleneck, skips } = this.m.encoder.apply(x, bn);
-    const position = rng && this.m.positionHead ? this.m.positionHead.loss(skips[skips.length - 1] as tf.Tensor4D) : undefined;
+    // the position task's loss, in the generator step only (withTeacher: the discriminator step's forward does not need it)
+    const head = rng && withTeacher ? this.m.positionHead : undefined;
+    const position = head?.loss(skips[skips.length - 1] as tf.Tensor4D);
     const sg = this.preset.model.ablation.stopGradient;
     const inp = this.m.inpainting?.apply(bottleneck, bn, rng);
     let s = inp ? inp.features : bottleneck;
