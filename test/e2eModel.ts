@@ -39,7 +39,8 @@ export async function makeTinyExport(work: string, images: string[]): Promise<Ti
   const run = join(work, 'run');
   const exportDir = join(work, 'export');
   const t0 = Date.now();
-  const trained = await train({ data: 'digitanatomy', preset: 'tiny', out: run, maxIters: 1, batchSize: 2, statsImages: 8, seed: 3 });
+  // digitanatomy-fast: the tiny model with the position task, so the app runs its default score and heatmap (position)
+  const trained = await train({ data: 'digitanatomy', preset: 'digitanatomy-fast', out: run, maxIters: 1, batchSize: 2, statsImages: 8, seed: 3 });
   if (!trained.scoring) throw new Error(`training stopped without score statistics (${trained.stoppedBy})`);
   const trainS = (Date.now() - t0) / 1000;
   squid(['export', '--run', run, '--out', exportDir]);
