@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
-import { OPTIONAL_SCORE_KINDS, presetScore, SCORE_KINDS, type Preset } from '../squid/presets.js';
+import { isOptionalKind, presetScore, SCORE_KINDS, type Preset } from '../squid/presets.js';
 import { statsOf, type BaseScoreKind, type ScoringJson, type ScoreStats } from './stats.js';
 import type { SquidJson } from '../export/squidJson.js';
 import { anomalyScores, rawOf, scoreBatch, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
@@ -88,7 +88,7 @@ export class Detector {
   /** A detector from an export: its model and squid.json (normalization per kind and the threshold). */
   static fromExport(model: SquidModel, info: SquidJson, opts: DetectorOptions = {}): Detector {
     const stats = Object.fromEntries(
-      SCORE_KINDS.filter((k) => !(OPTIONAL_SCORE_KINDS as readonly string[]).includes(k) || info.normalization[k]).map((k) => {
+      SCORE_KINDS.filter((k) => !isOptionalKind(k) || info.normalization[k]).map((k) => {
         const n = info.normalization[k];
         const threshold = info.threshold?.score === k ? info.threshold.value : (n?.threshold ?? Number.NaN);
         return [k, { mean: n?.mean ?? Number.NaN, std: n?.std ?? Number.NaN, threshold, policy: n?.policy ?? info.threshold?.policy ?? 'none' }];

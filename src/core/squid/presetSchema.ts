@@ -6,7 +6,7 @@
  * "train": {"epochs": 5}}; arrays replace whole arrays. Unknown keys, wrong
  * types and out-of-range values are errors naming the key.
  */
-import { OPTIONAL_SCORE_KINDS, PresetError, SCORE_KINDS, getPreset, optionalKindNeeds, type OptionalScoreKind, type Preset, type ModelConfig, type TrainConfig } from './presets.js';
+import { PresetError, SCORE_KINDS, getPreset, isOptionalKind, optionalKindNeeds, type Preset, type ModelConfig, type TrainConfig } from './presets.js';
 
 /** Throws naming the key when the value is bad; `optional` ones may be absent. */
 type Check = ((v: unknown, key: string) => void) & { optional?: boolean };
@@ -237,8 +237,8 @@ export function validatePreset(p: unknown): asserts p is Preset {
   const preset = p as unknown as Preset;
   checkConsistency(preset.model, preset.train);
   const kind = preset.score;
-  if (kind && (OPTIONAL_SCORE_KINDS as readonly string[]).includes(kind)) {
-    const needs = optionalKindNeeds(preset.model, kind as OptionalScoreKind);
+  if (kind && isOptionalKind(kind)) {
+    const needs = optionalKindNeeds(preset.model, kind);
     if (needs) fail('score', `the "${kind}" score needs ${needs}`);
   }
 }

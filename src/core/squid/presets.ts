@@ -130,6 +130,10 @@ export const SCORE_KINDS: readonly ScoreKind[] = ['discriminator', 'residual', '
 export type OptionalScoreKind = 'memory' | 'position';
 export const OPTIONAL_SCORE_KINDS: readonly OptionalScoreKind[] = ['memory', 'position'];
 
+export function isOptionalKind(kind: string): kind is OptionalScoreKind {
+  return (OPTIONAL_SCORE_KINDS as readonly string[]).includes(kind);
+}
+
 /** Whether a model of this configuration computes an optional kind, and what it needs otherwise. */
 export function optionalKindNeeds(model: ModelConfig, kind: OptionalScoreKind): string | undefined {
   if (kind === 'memory') return model.patchMemory ? undefined : 'model.patchMemory';
@@ -138,7 +142,7 @@ export function optionalKindNeeds(model: ModelConfig, kind: OptionalScoreKind): 
 
 /** The score kinds a model of this configuration computes ("memory" needs a patch memory, "position" a position task). */
 export function scoreKindsOf(model: ModelConfig): readonly ScoreKind[] {
-  return SCORE_KINDS.filter((k) => !(OPTIONAL_SCORE_KINDS as readonly string[]).includes(k) || !optionalKindNeeds(model, k as OptionalScoreKind));
+  return SCORE_KINDS.filter((k) => !isOptionalKind(k) || !optionalKindNeeds(model, k));
 }
 
 /** What each score kind is, in words for reports and the app. */

@@ -11,7 +11,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { OPTIONAL_SCORE_KINDS, type Preset } from '../../core/squid/presets.js';
+import { isOptionalKind, type Preset } from '../../core/squid/presets.js';
 import type { RngState } from '../../core/util/rng.js';
 import { InputError } from '../../core/util/errors.js';
 import { existingDir, exists, oldCopyOf, recoverDir, replaceDirAtomic, writeFileSynced, writeJsonAtomic } from './atomicFiles.js';
@@ -332,7 +332,7 @@ export async function readScoring(run: string): Promise<ScoringJson> {
   const doc = (await readJson(file)) as Partial<ScoringJson>;
   for (const k of SCORE_KINDS) {
     const s = doc?.[k];
-    if ((OPTIONAL_SCORE_KINDS as readonly string[]).includes(k) && s === undefined) continue; // only models that have the kind
+    if (isOptionalKind(k) && s === undefined) continue; // only models that have the kind
     if (!s || typeof s.mean !== 'number' || typeof s.std !== 'number' || typeof s.threshold !== 'number') {
       throw new InputError(file, `missing or malformed "${k}" statistics`);
     }

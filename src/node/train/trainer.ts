@@ -13,7 +13,7 @@
  * The loop's state is one object (TrainState), the checkpoint's shape.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { presetScore, scoreKindsOf, type Preset } from '../../core/squid/presets.js';
+import { isOptionalKind, optionalKindNeeds, presetScore, scoreKindsOf, type Preset } from '../../core/squid/presets.js';
 import type { SquidModel } from '../../core/squid/types.js';
 import { Rng } from '../../core/util/rng.js';
 import { SquidError } from '../../core/util/errors.js';
@@ -196,7 +196,8 @@ async function lockedTrainLoop(opts: TrainLoopOptions, progress: ProgressReporte
 
 function checkSelectBy(kind: ScoreKind, preset: Preset): ScoreKind {
   if (!scoreKindsOf(preset.model).includes(kind)) {
-    throw new SquidError(`preset "${preset.name}" has no "${kind}" score ("memory" needs model.patchMemory, "position" model.positionLoss)`);
+    const needs = isOptionalKind(kind) ? ` (it needs ${optionalKindNeeds(preset.model, kind)})` : '';
+    throw new SquidError(`preset "${preset.name}" has no "${kind}" score${needs}`);
   }
   return kind;
 }
