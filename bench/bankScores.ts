@@ -28,6 +28,8 @@ const { values } = parseArgs({
     only: { type: 'string', default: '' },
     project: { type: 'string', default: '0' },
     k: { type: 'string', default: '1' },
+    gauss: { type: 'string', default: '' },
+    shrink: { type: 'string', default: '0.01' },
   },
 });
 
@@ -115,6 +117,74 @@ function nearest(bank: { data: Float32Array; d: number }, q: { data: Float32Arra
   });
 }
 
+/** Lower-triangular L with A = L L^T (A symmetric positive definite, d x d, row-major). */
+function cholesky(a: Float64Array, d: number): Float64Array {
+  const l = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * d + j]!;
+      for (let k = 0; k < j; k++) s -= l[i * d + k]! * l[j * d + k]!;
+      l[i * d + j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / l[j * d + j]!;
+    }
+  }
+  return l;
+}
+
+/** The inverse of A = L L^T, from L (d x d, row-major). */
+function inverseFromCholesky(l: Float64Array, d: number): Float32Array {
+  const linv = new Float64Array(d * d); // L^-1, lower triangular
+  for (let j = 0; j < d; j++) {
+    linv[j * d + j] = 1 / l[j * d + j]!;
+    for (let i = j + 1; i < d; i++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s -= l[i * d + k]! * linv[k * d + j]!;
+      linv[i * d + j] = s / l[i * d + i]!;
+    }
+  }
+  return tf.tidy(() => {
+    const m = tf.tensor2d(Float32Array.from(linv), [d, d]);
+    return tf.matMul(m, m, true, false).dataSync() as Float32Array; // L^-T L^-1
+  });
+}
+
+/**
+ * Gaussians of the bank's features per position (means per position; one
+ * covariance shared by all positions, or one per position), shrunk toward
+ * the identity by `shrink` times the mean variance. Returns q's squared
+ * Mahalanobis distance to its own position's Gaussian, [n, N].
+ */
+function mahalanobis(bank: { data: Float32Array; d: number }, q: { data: Float32Array; d: number }, N: number, shared: boolean): Float32Array {
+  const d = bank.d;
+  const b = tf.tensor3d(bank.data, [bank.data.length / d / N, N, d]);
+  const mu = tf.mean(b, 0); // [N,d]
+  const c = tf.sub(b, mu); // [T,N,d]
+  const covs: tf.Tensor2D[] = [];
+  const perPos = tf.unstack(tf.transpose(c, [1, 0, 2])) as tf.Tensor2D[]; // N x [T,d]
+  if (shared) {
+    const all = tf.concat(perPos, 0);
+    covs.push(tf.div(tf.matMul(all, all, true, false), all.shape[0]));
+  } else for (const x of perPos) covs.push(tf.div(tf.matMul(x, x, true, false), x.shape[0]));
+  const precisions = covs.map((cov) => {
+    const a = Float64Array.from(cov.dataSync());
+    let tr = 0;
+    for (let i = 0; i < d; i++) tr += a[i * d + i]!;
+    const eps = (Number(values.shrink) * tr) / d;
+    for (let i = 0; i < d; i++) a[i * d + i] = a[i * d + i]! + eps;
+    return inverseFromCholesky(cholesky(a, d), d);
+  });
+  const out = tf.tidy(() => {
+    const x = tf.sub(tf.tensor3d(q.data, [q.data.length / d / N, N, d]), mu); // [n,N,d]
+    const cols = Array.from({ length: N }, (_, p) => {
+      const xp = tf.squeeze(tf.slice(x, [0, p, 0], [-1, 1, -1]), [1]) as tf.Tensor2D; // [n,d]
+      const prec = tf.tensor2d(precisions[shared ? 0 : p]!, [d, d]);
+      return tf.sum(tf.mul(tf.matMul(xp, prec), xp), 1); // [n]
+    });
+    return tf.stack(cols, 1).dataSync() as Float32Array; // [n,N]
+  });
+  tf.dispose([b, mu, c, ...covs, ...perPos]);
+  return out;
+}
+
 async function main(): Promise<void> {
   await useBackend('auto', { quiet: true });
   const { cfg, m } = await loadRunModel(values.run as string, values.which as string);
@@ -145,7 +215,9 @@ async function main(): Promise<void> {
   const zmaps: Record<string, Float32Array> = {};
   for (const k of Object.keys(v)) {
     // head*: the position head's -log p(own position), -(own logit), -logsumexp(logits): a value per patch rather than a feature
-    const value = (f: { data: Float32Array; d: number }): Float32Array => (k.startsWith('head') ? f.data : nearest(bank[k]!, f, N));
+    const gauss = values.gauss as string;
+    const value = (f: { data: Float32Array; d: number }): Float32Array =>
+      k.startsWith('head') ? f.data : gauss ? mahalanobis(bank[k]!, f, N, gauss === 'shared') : nearest(bank[k]!, f, N);
     const st = positionStats(value(ref[k]!), N);
     const dv = value(v[k]!);
     const z = (x: number, p: number) => (x - st.mu[p]!) / st.sd[p]!;
