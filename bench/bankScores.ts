@@ -5,7 +5,11 @@
  * distance of its patch feature to the nearest bank entry of that position,
  * z-scored per position on other normal training images, reduced by max
  * (and mean) over positions. Prints validation AUC per anomaly type.
- *   node dist/bench/bankScores.js --run R [--which best|checkpoint] [--bank 500] [--normals 300]
+ * With --gauss, the distance is instead the squared Mahalanobis distance to
+ * a Gaussian of the bank's features at that position (--gauss position: a
+ * covariance per position; shared: one for all), the covariance shrunk
+ * toward the identity by --shrink times its mean variance.
+ *   node dist/bench/bankScores.js --run R [--which best|checkpoint] [--bank 500] [--normals 300] [--gauss position --shrink 0.01]
  * Reads model internals on purpose (it is a measuring tool, not the product).
  */
 import * as tf from '@tensorflow/tfjs-core';
