@@ -3,7 +3,9 @@
  * iteration exactly as src/node/train/trainer.ts runs it (ganStep: discriminator
  * step, then generator step and queue writes, both with our Adam) and
  * per-image inference (reconstruction + discriminator score), on the real
- * model (createSquid).
+ * model (createSquid), compiled for inference as a Detector compiles it
+ * (src/core/infer/compile.ts) from the first inference call until the next
+ * training iteration.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { resolvePreset } from '../src/core/squid/presetSchema.js';
@@ -12,6 +14,7 @@ import { createSquid } from '../src/core/squid/squid.js';
 import { createOptimizers, ganStep, type OptimizerPair } from '../src/node/train/ganStep.js';
 import { Rng } from '../src/core/util/rng.js';
 import { hintWorkload } from '../src/core/ops/hints.js';
+import { compileForInference, type CompiledInference } from '../src/core/infer/compile.js';
 
 export interface Workload {
   preset: Preset;
@@ -42,15 +45,22 @@ export async function makeWorkload(presetName: string, opts: WorkloadOptions = {
   const model = createSquid(preset, { seed: 1 });
   // made on first use: inference never allocates Adam's moments (2 x the weights)
   let opt: OptimizerPair | undefined;
+  let compiled: CompiledInference | undefined;
+  const compile = (): void => {
+    compiled ??= compileForInference(model);
+  };
   return {
     preset,
     async trainIteration() {
       hintWorkload('training'); // as `squid train`
+      compiled?.release();
+      compiled = undefined;
       opt ??= createOptimizers(model, preset);
       await ganStep(model, opt, x, rng, true, () => undefined, { sharedForward: opts.sharedForward });
     },
     inferBatch() {
       hintWorkload('inference'); // as `squid score` and `squid eval`
+      compile();
       tf.tidy(() => {
         const rec = model.reconstruct(x);
         model.discriminatorLogits(rec, 'per-image').dataSync();
@@ -58,12 +68,14 @@ export async function makeWorkload(presetName: string, opts: WorkloadOptions = {
     },
     inferImage() {
       hintWorkload('inference');
+      compile();
       tf.tidy(() => {
         const rec = model.reconstruct(one);
         model.discriminatorLogits(rec, 'per-image').dataSync();
       });
     },
     dispose() {
+      compiled?.release();
       opt?.g.dispose();
       opt?.d.dispose();
       model.dispose();

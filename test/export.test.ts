@@ -62,12 +62,9 @@ test('export writes squid.json and the weights; the loader restores the model ex
   assert.equal(onDisk.preset.name, 'tiny');
   assert.equal(onDisk.primaryScore, 'discriminator', "the preset's score kind is the export's primary score");
   assert.equal(onDisk.inputSize, 48);
-  assert.deepEqual(onDisk.threshold, { value: 0.7, policy: 'normal-quantile:0.95', score: 'discriminator' });
-  assert.equal(onDisk.normalization.discriminator?.mean, 0.3);
-  assert.equal(onDisk.normalization.residual?.std, 0.01);
+  assert.equal(onDisk.formatVersion, 2);
+  assert.deepEqual(onDisk.scoring, SCORING, "squid.json's statistics are the run's scoring.json, in its format");
   assert.equal(onDisk.training.data, 'digitanatomy');
-  assert.equal(onDisk.training.date, SCORING.date);
-  assert.equal(onDisk.training.images, 8);
   assert.deepEqual(onDisk.files.sort(), ['model.json', 'squid.json', 'weights.bin']);
   assert.deepEqual(info.preset, onDisk.preset);
 
@@ -127,25 +124,51 @@ test('bad runs and exports fail naming the file', async (t) => {
   await assert.rejects(exportRun(run, join(dir, 'out2'), create), (e: Error) => e instanceof InputError && e.message.includes('scoring.json'));
 });
 
-test('squid.json validation names the problem', () => {
+test('squid.json validation names the problem; a null threshold reads as none', () => {
   const good = {
+    format: 'squid-ts-export',
+    formatVersion: 2,
+    preset: getPreset('tiny'),
+    inputSize: 48,
+    primaryScore: 'discriminator',
+    scoring: { discriminator: { mean: 0, std: 1, threshold: 0.5, policy: 'p' }, residual: { mean: 0, std: 1, threshold: null, policy: 'none' }, trainImages: 1, date: 'd' },
+    training: { data: 'x', seed: 0 },
+    exportedAt: 'now',
+    files: [],
+  };
+  const parsed = parseSquidJson(good);
+  assert.equal(parsed.inputSize, 48);
+  assert.equal(parsed.scoring.discriminator.threshold, 0.5);
+  assert.ok(Number.isNaN(parsed.scoring.residual.threshold), 'null in the file: no threshold');
+  assert.throws(() => parseSquidJson({ ...good, format: 'x' }), /not a squid-ts export/);
+  assert.throws(() => parseSquidJson({ ...good, formatVersion: 3 }), /format version 3 is not supported/);
+  assert.throws(() => parseSquidJson({ ...good, inputSize: 96 }), /does not match the preset's image size 48/);
+  assert.throws(() => parseSquidJson({ ...good, scoring: { discriminator: { mean: 0, std: Number.NaN, threshold: 0.5 } } }), /scoring\.discriminator/);
+  assert.throws(() => parseSquidJson({ ...good, scoring: { residual: { mean: 0, std: 1, threshold: 0.5 } } }), /no statistics for the primary score/);
+  assert.throws(() => parseSquidJson({ ...good, scoring: { ...good.scoring, memroy: { mean: 0, std: 1, threshold: 0.5 } } }), /unknown score kind "memroy"/);
+});
+
+test('a squid.json of format version 1 (exports made before version 2) still loads, into the one statistics format', () => {
+  const v1 = {
     format: 'squid-ts-export',
     formatVersion: 1,
     preset: getPreset('tiny'),
     inputSize: 48,
     primaryScore: 'discriminator',
-    normalization: { discriminator: { mean: 0, std: 1 } },
-    threshold: { value: 0.5, policy: 'p', score: 'discriminator' },
-    training: { data: 'x', date: 'd', images: 1, seed: 0 },
+    normalization: { discriminator: { mean: 0.3, std: 0.02 }, residual: { mean: -0.2, std: 0.01, threshold: 0.8, policy: 'val-f1' } },
+    threshold: { value: 0.7, policy: 'normal-quantile:0.95', score: 'discriminator' },
+    training: { data: 'x', date: '2026-11-01T00:00:00.000Z', images: 8, seed: 0 },
     exportedAt: 'now',
     files: [],
   };
-  assert.equal(parseSquidJson(good).inputSize, 48);
-  assert.throws(() => parseSquidJson({ ...good, format: 'x' }), /not a squid-ts export/);
-  assert.throws(() => parseSquidJson({ ...good, inputSize: 96 }), /does not match the preset's image size 48/);
-  assert.throws(() => parseSquidJson({ ...good, normalization: { discriminator: { mean: 0, std: Number.NaN } } }), /normalization\.discriminator/);
-  assert.throws(() => parseSquidJson({ ...good, normalization: { residual: { mean: 0, std: 1 } } }), /no normalization for the primary score/);
-  assert.throws(() => parseSquidJson({ ...good, threshold: { value: 0.5, policy: 'p', score: 'residual' } }), /threshold is on "residual"/);
+  const p = parseSquidJson(v1);
+  assert.equal(p.formatVersion, 2);
+  assert.deepEqual(p.scoring.discriminator, { mean: 0.3, std: 0.02, threshold: 0.7, policy: 'normal-quantile:0.95' });
+  assert.deepEqual(p.scoring.residual, { mean: -0.2, std: 0.01, threshold: 0.8, policy: 'val-f1' });
+  assert.equal(p.scoring.trainImages, 8);
+  assert.equal(p.scoring.date, '2026-11-01T00:00:00.000Z');
+  assert.throws(() => parseSquidJson({ ...v1, normalization: { residual: { mean: 0, std: 1 } }, threshold: null }), /no statistics for the primary score/);
+  assert.throws(() => parseSquidJson({ ...v1, threshold: { value: 0.5, policy: 'p', score: 'input' } }), /threshold is on "input"/);
 });
 
 function get(url: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {

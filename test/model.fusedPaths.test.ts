@@ -123,16 +123,19 @@ test('ResidualBlock in tf.tidy: only its output survives; loss and gradients equ
     const store = new ParamStore(9);
     const block = new ResidualBlock(store, 'b', 2, 3, 2);
     const x = tf.variable(tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 61));
-    let afterTrain = -1;
-    for (const mode of ['train', 'running', 'running'] as const) {
+    const leftBy = (mode: 'train' | 'running'): number => {
       const before = tf.memory().numTensors;
-      const y = block.apply(x as tf.Tensor4D, mode);
-      // the first running-mode pass caches 3 folded filters and biases
-      const cached = mode === 'running' && before === afterTrain ? 6 : 0;
-      assert.equal(tf.memory().numTensors - before, 1 + cached, `${backend} ${mode}: tensors left by one block`);
-      y.dispose();
-      if (mode === 'train') afterTrain = tf.memory().numTensors;
-    }
+      tf.dispose(block.apply(x as tf.Tensor4D, mode));
+      return tf.memory().numTensors - before;
+    };
+    assert.equal(leftBy('train'), 0, `${backend} train: tensors left by one block`);
+    assert.equal(leftBy('running'), 0, `${backend} running, not compiled: tensors left by one block`);
+    const beforeCompile = tf.memory().numTensors;
+    store.inference.enter();
+    assert.equal(leftBy('running'), 6, `${backend} compiled: the first pass keeps 3 folded filters and biases`);
+    assert.equal(leftBy('running'), 0, `${backend} compiled: later passes reuse them`);
+    store.inference.exit();
+    assert.equal(tf.memory().numTensors, beforeCompile, `${backend}: releasing the compile frees the folded forms`);
     const p = (name: string): tf.Variable => store.get(`b/${name}`)!;
     const convBnPlain = (h: tf.Tensor4D, i: number, stride: number): tf.Tensor4D =>
       bnComposite(tf.add(tf.conv2d(h, p(`conv${i}/kernel`) as tf.Tensor4D, stride, 1), p(`conv${i}/bias`)), p(`bn${i}/gamma`), p(`bn${i}/beta`));
@@ -144,7 +147,6 @@ test('ResidualBlock in tf.tidy: only its output survives; loss and gradients equ
     const vars = [x, ...store.trainable(['b/'])];
     assert.equal(vars.length, 1 + 3 * 4);
     const c = tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 62);
-    tf.dispose(block.apply(x as tf.Tensor4D, 'train')); // a training pass drops the folded inference cache
     const baseline = tf.memory().numTensors;
     const got = lossAndGrads(() => block.apply(x as tf.Tensor4D, 'train'), c, vars);
     assert.equal(tf.memory().numTensors - baseline, 1 + vars.length, `${backend}: tensors left by a backward pass`);
@@ -157,7 +159,7 @@ test('ResidualBlock in tf.tidy: only its output survives; loss and gradients equ
   });
 });
 
-test('ResidualBlock in inference (running statistics): folded conv+BN+ReLU equals the plain layers, and follows weight updates', async () => {
+test('ResidualBlock in inference (running statistics): compiled, the folded conv+BN+ReLU equals the plain layers, and follows weight updates', async () => {
   await onEachBackend((backend) => {
     const store = new ParamStore(11);
     const block = new ResidualBlock(store, 'b', 3, 4, 1);
@@ -177,13 +179,17 @@ test('ResidualBlock in inference (running statistics): folded conv+BN+ReLU equal
       return tf.relu(tf.add(a, layer(tf.relu(layer(a, 2)), 3)));
     });
     const check = (label: string): void => {
-      const got = block.apply(x, 'running');
       const want = plainRunning();
-      assertNear(got, want, 1e-5, `${backend} ${label}`);
-      tf.dispose([got, want]);
+      const plain = block.apply(x, 'running'); // not compiled: the paper's layers
+      assertNear(plain, want, 1e-5, `${backend} ${label}, not compiled`);
+      store.inference.enter(); // compiled (src/core/infer/compile.ts): the folded block
+      const folded = block.apply(x, 'running');
+      store.inference.exit();
+      assertNear(folded, want, 1e-5, `${backend} ${label}, compiled`);
+      tf.dispose([plain, folded, want]);
     };
     check('folded block');
-    // a weight update must reach the next inference (the folded cache is rebuilt)
+    // new weights reach the next compile (the folded forms went with the last one)
     p('conv2/kernel').assign(tf.mul(p('conv2/kernel'), -0.5));
     p('bn3/running_mean').assign(tf.add(p('bn3/running_mean'), 0.25));
     check('after assigning a kernel and a running mean');
@@ -194,7 +200,7 @@ test('ResidualBlock in inference (running statistics): folded conv+BN+ReLU equal
 
 test('mse and concatChannels (saving less for the backward pass) equal the tfjs composites: values and gradients', async () => {
   const { mse } = await import('../src/core/squid/losses.js');
-  const { concatChannels } = await import('../src/core/squid/upBlock.js');
+  const { concatChannels } = await import('../src/core/ops/concatChannels.js');
   await onEachBackend((backend) => {
     const a = tf.variable(tf.randomNormal([2, 5, 7, 3], 0, 1, 'float32', 101));
     const b = tf.variable(tf.randomNormal([2, 5, 7, 4], 0, 1, 'float32', 102));

@@ -5,7 +5,7 @@
  * runs on the tfjs backend chosen by backend.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { inferImage, loadExport, type LoadedExport, createSquid, SCORE_KIND_LABELS } from '../../src/core/index.js';
+import { Detector, loadExport, type LoadedExport, createSquid, SCORE_KIND_LABELS } from '../../src/core/index.js';
 import { initBackend } from './backend.js';
 import { toCsv, type CsvValue } from './csv.js';
 import { decodeImageFile } from './decode.js';
@@ -52,9 +52,16 @@ const backendLabel = el<HTMLSpanElement>('backend');
 const dropHint = el<HTMLDivElement>('drop-hint');
 
 let backendName = '';
-let loaded: LoadedExport | null = null;
+/** The loaded export and its one Detector (the model compiled for inference while it is loaded). */
+let loaded: (LoadedExport & { detector: Detector }) | null = null;
 const results: Result[] = [];
 let queue: Promise<void> = Promise.resolve();
+
+/** The primary score's threshold and its policy (null when the export stores none). */
+function thresholdOf(info: LoadedExport['info']): { value: number; policy: string } | null {
+  const s = info.scoring[info.primaryScore];
+  return s && Number.isFinite(s.threshold) ? { value: s.threshold, policy: s.policy } : null;
+}
 
 function setStatus(p: HTMLElement, text: string, state = ''): void {
   p.textContent = text;
@@ -78,14 +85,15 @@ async function openModel(files: File[]): Promise<void> {
   setStatus(modelStatus, 'Loading the model…', 'loading');
   try {
     const next = await loadExport(fileReader(modelFiles), (preset) => createSquid(preset, { seed: 0 }));
-    loaded?.model.dispose();
-    loaded = next;
+    loaded?.detector.dispose();
+    loaded = { ...next, detector: Detector.fromExport(next.model, next.info) };
     const i = next.info;
-    const th = i.threshold ? `threshold ${i.threshold.value.toFixed(4)} (${i.threshold.policy})` : 'no threshold stored';
+    const t = thresholdOf(i);
+    const th = t ? `threshold ${t.value.toFixed(4)} (${t.policy})` : 'no threshold stored';
     setStatus(
       modelStatus,
       `Model ready: preset ${i.preset.name}, input ${i.inputSize}×${i.inputSize}, trained on ${i.training.data} ` +
-        `(${i.training.date.slice(0, 10)}), score: ${i.primaryScore} (${SCORE_KIND_LABELS[i.primaryScore]}), ${th}.`,
+        `(${i.scoring.date.slice(0, 10)}), score: ${i.primaryScore} (${SCORE_KIND_LABELS[i.primaryScore]}), ${th}.`,
       'ready',
     );
     modelStatus.dataset.preset = i.preset.name;
@@ -169,7 +177,7 @@ async function scoreFile(file: File): Promise<void> {
     const img = await decodeImageFile(file, model.info.inputSize);
     r.width = img.width;
     r.height = img.height;
-    const out = await inferImage(model.model, model.info, img.pixels);
+    const out = await model.detector.inspect(img.pixels);
     r.score = out.score;
     r.abnormal = out.abnormal;
     r.raw = out.scores[model.info.primaryScore]?.raw ?? null;
@@ -253,8 +261,8 @@ function downloadCsv(): void {
     r.height,
     r.score,
     r.abnormal === null ? '' : r.abnormal ? 'abnormal' : 'normal',
-    i.threshold?.value ?? null,
-    i.threshold?.policy ?? null,
+    thresholdOf(i)?.value ?? null,
+    thresholdOf(i)?.policy ?? null,
     i.primaryScore,
     r.raw,
     r.discriminatorRaw,

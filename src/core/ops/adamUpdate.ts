@@ -55,13 +55,13 @@ export function adamUpdateOps(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Te
  * step into the storage of w, m and v registers it here; it returns false
  * when it cannot (another tensor shares that storage, a non-float32 input,
  * another backend active), and the caller takes the functional path above.
- * Every in-place write bumps weightsVersion(), so caches derived from
- * weights (e.g. model/foldedConvBn.ts) can tell.
+ * No cache derived from weights outlives a weight write: inference forms
+ * exist only while a model is compiled, and a compiled model does not train
+ * (src/core/infer/compile.ts).
  */
 export type InPlaceAdam = (w: tf.Variable, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamHyper) => boolean;
 
 let inPlace: InPlaceAdam | undefined;
-let version = 0;
 
 export function setInPlaceAdam(fn: InPlaceAdam | undefined): void {
   inPlace = fn;
@@ -69,12 +69,5 @@ export function setInPlaceAdam(fn: InPlaceAdam | undefined): void {
 
 /** Applies the step to w, m and v in place when the active backend can; true when it did. */
 export function adamUpdateInPlace(w: tf.Variable, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamHyper): boolean {
-  if (!inPlace || !inPlace(w, g, m, v, h)) return false;
-  version++;
-  return true;
-}
-
-/** Counts in-place weight writes (a variable's storage changed without a new tensor). */
-export function weightsVersion(): number {
-  return version;
+  return inPlace !== undefined && inPlace(w, g, m, v, h);
 }

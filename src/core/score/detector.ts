@@ -8,11 +8,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
-import { isOptionalKind, presetScore, SCORE_KINDS, type Preset } from '../squid/presets.js';
-import { statsOf, type BaseScoreKind, type ScoringJson, type ScoreStats } from './stats.js';
+import { presetScore, type Preset } from '../squid/presets.js';
+import { statsOf, type ScoringJson, type ScoreStats } from './stats.js';
 import type { SquidJson } from '../export/squidJson.js';
 import { anomalyScores, rawOf, scoreBatch, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
 import { SquidError } from '../util/errors.js';
+import { compileForInference, type CompiledInference } from '../infer/compile.js';
 
 export type HeatmapKind = 'gradcam' | 'residual' | 'memory' | 'position';
 export const HEATMAP_KINDS: readonly HeatmapKind[] = ['gradcam', 'residual', 'memory', 'position'];
@@ -74,6 +75,8 @@ export class Detector {
   readonly size: number;
   kind: ScoreKind;
   readonly bn: DiscriminatorBnMode;
+  /** The model compiled for inference for the detector's life (its weights never change). */
+  private readonly compiled: CompiledInference;
 
   constructor(
     readonly model: SquidModel,
@@ -83,19 +86,12 @@ export class Detector {
     this.size = model.preset.model.imageSize;
     this.kind = opts.kind ?? presetScore(model.preset);
     this.bn = opts.bn ?? 'per-image';
+    this.compiled = compileForInference(model);
   }
 
-  /** A detector from an export: its model and squid.json (normalization per kind and the threshold). */
+  /** A detector from an export: its model and squid.json (the score statistics, in scoring.json's format). */
   static fromExport(model: SquidModel, info: SquidJson, opts: DetectorOptions = {}): Detector {
-    const stats = Object.fromEntries(
-      SCORE_KINDS.filter((k) => !isOptionalKind(k) || info.normalization[k]).map((k) => {
-        const n = info.normalization[k];
-        const threshold = info.threshold?.score === k ? info.threshold.value : (n?.threshold ?? Number.NaN);
-        return [k, { mean: n?.mean ?? Number.NaN, std: n?.std ?? Number.NaN, threshold, policy: n?.policy ?? info.threshold?.policy ?? 'none' }];
-      }),
-    ) as Record<BaseScoreKind, ScoreStats>;
-    const scoring: ScoringJson = { ...stats, trainImages: info.training.images ?? 0, date: info.training.date };
-    return new Detector(model, scoring, { kind: opts.kind ?? info.primaryScore, bn: opts.bn });
+    return new Detector(model, info.scoring, { kind: opts.kind ?? info.primaryScore, bn: opts.bn });
   }
 
   get preset(): Preset {
@@ -243,8 +239,8 @@ export class Detector {
       const scores: Partial<Record<ScoreKind, KindScore>> = {};
       for (const kind of kinds) {
         const raw = rawOf(r.raw, kind)[0] as number;
-        const st = this.stats(kind);
-        scores[kind] = { raw, anomaly: Number.isFinite(st.mean) ? (anomalyScores([raw], st.mean, st.std)[0] as number) : null };
+        const st = this.scoring[kind]; // an export may hold statistics for some kinds only
+        scores[kind] = { raw, anomaly: st && Number.isFinite(st.mean) ? (anomalyScores([raw], st.mean, st.std)[0] as number) : null };
       }
       const primary = scores[this.kind]?.anomaly ?? null;
       const threshold = this.stats(this.kind).threshold;
@@ -263,7 +259,14 @@ export class Detector {
     }
   }
 
+  /** Releases the compiled form (src/core/infer/compile.ts) and leaves the model to its owner. */
+  release(): void {
+    this.compiled.release();
+  }
+
+  /** Releases the compiled form and disposes the model. */
   dispose(): void {
+    this.compiled.release();
     this.model.dispose();
   }
 }

@@ -13,10 +13,16 @@ export type ImageInference = Inspection;
 /**
  * Runs the model on one size x size grey image ([0, 1], row-major), alone in
  * its batch, so the discriminator's per-image batch norm never mixes images.
- * The model stays the caller's.
+ * The model stays the caller's (compiled for this call only: to score many
+ * images, keep one Detector.fromExport).
  */
 export async function inferImage(model: SquidModel, info: SquidJson, pixels: Float32Array, opts: { heatmap?: boolean } = {}): Promise<Inspection> {
   const s = info.inputSize;
   if (pixels.length !== s * s) throw new RangeError(`image has ${pixels.length} values; the model needs ${s}x${s}`);
-  return Detector.fromExport(model, info).inspect(pixels, opts);
+  const detector = Detector.fromExport(model, info);
+  try {
+    return await detector.inspect(pixels, opts);
+  } finally {
+    detector.release();
+  }
 }

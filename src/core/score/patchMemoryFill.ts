@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SquidModel } from '../squid/types.js';
+import { compileForInference } from '../infer/compile.js';
 
 /** Normal images used for the per-position statistics (the rest fill the memory); a quarter of the images when fewer than 800. */
 export const PATCH_MEMORY_STATS_IMAGES = 200;
@@ -31,6 +32,15 @@ function featuresOf(model: SquidModel, pixels: Float32Array, size: number, batch
  * fewer), the last statsImages give the statistics.
  */
 export function fillPatchMemory(model: SquidModel, pixels: Float32Array, size: number, slots: number, batchSize = 32): void {
+  const compiled = compileForInference(model);
+  try {
+    fillCompiled(model, pixels, size, slots, batchSize);
+  } finally {
+    compiled.release();
+  }
+}
+
+function fillCompiled(model: SquidModel, pixels: Float32Array, size: number, slots: number, batchSize: number): void {
   const per = size * size;
   const n = pixels.length / per;
   const statsImages = Math.min(PATCH_MEMORY_STATS_IMAGES, Math.floor(n / 4));

@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
 import { SquidError } from '../util/errors.js';
+import { withInference } from '../infer/compile.js';
 
 import { SCORE_KINDS, type ScoreKind } from '../squid/presets.js';
 
@@ -72,14 +73,15 @@ export interface BatchScores {
 }
 
 /**
- * Scores one batch x [N,S,S,1]. The discriminator's batch norm uses each
+ * Scores one batch x [N,S,S,1], with the model compiled for inference
+ * (src/core/infer/compile.ts). The discriminator's batch norm uses each
  * image's own statistics by default, so scores never depend on the batch.
  */
-export async function scoreBatch(
-  model: SquidModel,
-  x: tf.Tensor4D,
-  opts: ScoreOptions & { keepReconstruction?: boolean } = {},
-): Promise<BatchScores> {
+export function scoreBatch(model: SquidModel, x: tf.Tensor4D, opts: ScoreOptions & { keepReconstruction?: boolean } = {}): Promise<BatchScores> {
+  return withInference(model, () => scoreCompiled(model, x, opts));
+}
+
+async function scoreCompiled(model: SquidModel, x: tf.Tensor4D, opts: ScoreOptions & { keepReconstruction?: boolean }): Promise<BatchScores> {
   const kinds = opts.kinds ?? model.scoreKinds;
   // the teacher decoder runs only for the kind that reads it (it adds a decoder pass)
   const { recon, gap } = kinds.includes('distillation') ? model.reconstructWithGap(x) : { recon: model.reconstruct(x), gap: undefined };
@@ -117,15 +119,16 @@ export async function scoreBatch(
  * `batchSize`. `onReconstruction` receives each chunk's reconstructions
  * (it must not keep the tensor).
  */
-export async function scoreImages(
-  model: SquidModel,
-  pixels: Float32Array,
-  size: number,
-  opts: ScoreOptions & {
-    batchSize?: number;
-    onReconstruction?: (start: number, recon: tf.Tensor4D) => Promise<void> | void;
-  } = {},
-): Promise<RawScores> {
+export function scoreImages(model: SquidModel, pixels: Float32Array, size: number, opts: ImagesOptions = {}): Promise<RawScores> {
+  return withInference(model, () => scoreAll(model, pixels, size, opts));
+}
+
+type ImagesOptions = ScoreOptions & {
+  batchSize?: number;
+  onReconstruction?: (start: number, recon: tf.Tensor4D) => Promise<void> | void;
+};
+
+async function scoreAll(model: SquidModel, pixels: Float32Array, size: number, opts: ImagesOptions): Promise<RawScores> {
   const per = size * size;
   const n = pixels.length / per;
   if (!Number.isInteger(n)) throw new RangeError(`scoreImages: ${pixels.length} values is not a whole number of ${size}x${size} images`);

@@ -15,7 +15,7 @@ import type { ModelConfig } from './presets.js';
 import type { Rng } from '../util/rng.js';
 import { Conv2d, LayerNorm, Linear } from './layers.js';
 import { BatchNorm, type BnMode } from './batchNorm.js';
-import { FoldedConvBn } from './foldedConvBn.js';
+import { FoldedConvBn } from '../infer/foldedConvBn.js';
 import { MemoryQueue } from './memoryQueue.js';
 import { MemoryMatrix } from './memoryMatrix.js';
 import { MultiHeadAttention } from './multiHeadAttention.js';
@@ -102,14 +102,13 @@ export class InpaintingBlock {
     this.norm2 = new LayerNorm(store, `${name}/norm2`, d);
     this.conv2 = new Conv2d(store, `${name}/bottleneck2/conv`, c + positionBits(this.positions), channels, 1, 1, 0, true);
     this.bn2 = new BatchNorm(store, `${name}/bottleneck2/bn`, channels);
-    this.folded = [new FoldedConvBn(store, this.conv1, this.bn1), new FoldedConvBn(store, this.conv2, this.bn2)];
+    this.folded = [new FoldedConvBn(store.inference, this.conv1, this.bn1), new FoldedConvBn(store.inference, this.conv2, this.bn2)];
   }
 
-  /** ReLU(BN(conv1x1(x))) of bottleneck i; with running statistics one folded convolution (foldedConvBn.ts) */
+  /** ReLU(BN(conv1x1(x))) of bottleneck i; compiled for inference, one folded convolution (src/core/infer/foldedConvBn.ts) */
   private convBnRelu(i: 0 | 1, x: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
     const [conv, norm, folded] = i === 0 ? [this.conv1, this.bn1, this.folded[0]] : [this.conv2, this.bn2, this.folded[1]];
-    if (bn === 'running') return folded.apply(x, 'relu');
-    if (bn !== 'per-image') folded.release(); // training moves the weights
+    if (bn === 'running' && folded.ready) return folded.apply(x, 'relu');
     return tf.relu(norm.apply(conv.apply(x), bn));
   }
 

@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { kaimingUniform, type Init, type ParamStore } from './params.js';
-import { FoldedConvBn } from './foldedConvBn.js';
-import { tapeRecording } from '../tfjs/tapePause.js';
+import { FoldedConvBn } from '../infer/foldedConvBn.js';
 import { layerNorm } from '../ops/layerNorm.js';
+import { dense } from '../ops/dense.js';
 
 export class Conv2d {
   readonly kernel: tf.Variable; // [k, k, in, out]
@@ -27,20 +27,19 @@ export class Conv2d {
     const fanIn = inChannels * size * size;
     this.kernel = store.variable(`${name}/kernel`, [size, size, inChannels, outChannels], kaimingUniform(fanIn));
     this.bias = withBias ? store.variable(`${name}/bias`, [outChannels], kaimingUniform(fanIn)) : undefined;
-    this.inference = new FoldedConvBn(store, this, undefined);
+    this.inference = new FoldedConvBn(store.inference, this, undefined);
   }
 
   /**
    * [N,H,W,in] -> [N,H',W',out], H' = floor((H + 2 pad - k) / stride) + 1.
    * One FusedConv2D kernel with the bias (no separate Add pass; the same
-   * math as conv2d + bias, gradients included). inference: when no gradient
-   * tape records either, on a constant copy of the weights that the native
-   * backend keeps in its own layout (foldedConvBn.ts); a training call drops
-   * the copy.
+   * math as conv2d + bias, gradients included). inference: when the model
+   * is compiled for inference and no gradient tape records, on a constant
+   * copy of the weights that the native backend keeps in its own layout
+   * (src/core/infer/foldedConvBn.ts).
    */
   apply(x: tf.Tensor4D, inference = false): tf.Tensor4D {
-    if (inference && !tapeRecording()) return this.inference.apply(x, 'linear');
-    this.inference.release();
+    if (inference && this.inference.readyWithoutTape) return this.inference.apply(x, 'linear');
     return tf.fused.conv2d({ x, filter: this.kernel as tf.Tensor4D, strides: this.stride, pad: this.pad, bias: this.bias });
   }
 }
@@ -66,20 +65,7 @@ export class Linear {
   /** [..., in] -> [..., out]; activation 'relu': ReLU(x W + b) */
   apply<T extends tf.Tensor>(x: T, activation: 'linear' | 'relu' = 'linear'): T {
     const shape = x.shape;
-    const flat = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
-    let y: tf.Tensor;
-    if (tapeRecording()) {
-      const z = tf.add(tf.matMul(flat, this.weight as tf.Tensor2D), this.bias);
-      y = activation === 'relu' ? tf.relu(z) : z;
-    } else {
-      // no gradient wanted: one _FusedMatMul kernel (bias and activation fused), without tf.fused.matMul's
-      // gradient wrapper; rank-3 operands as that op passes them (the webgl and wasm kernels read three dims)
-      const inputs = {
-        a: tf.reshape(flat, [1, ...flat.shape]), b: tf.reshape(this.weight, [1, this.inFeatures, this.outFeatures]), bias: this.bias,
-      };
-      const attrs = { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2 };
-      y = tf.engine().runKernel(tf._FusedMatMul, inputs, attrs) as tf.Tensor;
-    }
+    const y = dense(tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D, activation);
     return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as T;
   }
 }

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../util/rng.js';
+import { InferenceScope } from '../infer/scope.js';
 
 export type Init =
   | { kind: 'uniform'; bound: number }
@@ -50,7 +51,8 @@ let instances = 0;
 export class ParamStore {
   readonly specs: ParamSpec[] = [];
   private readonly vars = new Map<string, tf.Variable>();
-  private readonly caches: (() => void)[] = [];
+  /** Whether the model is compiled for inference, and the forms derived from its weights (src/core/infer/). */
+  readonly inference = new InferenceScope();
   /** Unique per store: tfjs variable names are global. A variable's tfjs name is `${prefix}/${name}`. */
   readonly prefix = `squid${instances++}`;
 
@@ -111,13 +113,8 @@ export class ParamStore {
       .reduce((a, s) => a + sizeOf(s.shape), 0);
   }
 
-  /** Registers a cache of tensors derived from the variables, freed with the store. */
-  onDispose(release: () => void): void {
-    this.caches.push(release);
-  }
-
   dispose(): void {
-    for (const release of this.caches) release();
+    this.inference.invalidate();
     if (this.mode === 'create') for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }

@@ -10,7 +10,7 @@ import type { ParamStore } from './params.js';
 import { Conv2d } from './layers.js';
 import { BatchNorm, type BnMode } from './batchNorm.js';
 import { reluGradFromOutput } from '../ops/reluGrad.js';
-import { FoldedConvBn } from './foldedConvBn.js';
+import { FoldedConvBn } from '../infer/foldedConvBn.js';
 import { hasResidualBlockKernel, residualBlock } from '../ops/residualBlock.js';
 
 /**
@@ -54,9 +54,9 @@ export class ResidualBlock {
     this.conv3 = new Conv2d(store, `${name}/conv3`, outChannels, outChannels, 3, 1, 1);
     this.bn3 = new BatchNorm(store, `${name}/bn3`, outChannels);
     this.folded = [
-      new FoldedConvBn(store, this.conv1, this.bn1),
-      new FoldedConvBn(store, this.conv2, this.bn2),
-      new FoldedConvBn(store, this.conv3, this.bn3),
+      new FoldedConvBn(store.inference, this.conv1, this.bn1),
+      new FoldedConvBn(store.inference, this.conv2, this.bn2),
+      new FoldedConvBn(store.inference, this.conv3, this.bn3),
     ];
   }
 
@@ -67,8 +67,8 @@ export class ResidualBlock {
    * dispose kept tensors), and the tape refers to the others only by id.
    */
   apply(x: tf.Tensor4D, bn: BnMode, opts: { releaseInput?: boolean } = {}): tf.Tensor4D {
-    if (bn === 'running') {
-      // inference: each conv + BN (+ ReLU) folded into one convolution, the
+    if (bn === 'running' && this.folded[0].ready) {
+      // compiled for inference (src/core/infer/compile.ts): each conv + BN (+ ReLU) folded into one convolution, the
       // last one adding a and applying the ReLU as it writes (b and a + b are
       // never stored); releaseInput: x is the caller's temporary, freed once
       // the first convolution has read it (a batch holds x, a, h and the
@@ -87,7 +87,6 @@ export class ResidualBlock {
         return f3.applyAddRelu(h, a);
       });
     }
-    if (bn !== 'per-image') for (const f of this.folded) f.release(); // training moves the weights
     return tf.tidy(() => {
       const a = tf.relu(this.bn1.apply(this.conv1.apply(x), bn));
       const h = tf.relu(this.bn2.apply(this.conv2.apply(a), bn));

@@ -23,6 +23,7 @@ import { stopGradient } from '../tfjs/detach.js';
 import { mse, bceWithLogits } from './losses.js';
 import { gradCam } from './gradCam.js';
 import type { BnMode } from './batchNorm.js';
+import type { InferenceScope } from '../infer/scope.js';
 
 export const GENERATOR_PREFIX = 'generator/';
 export const TEACHER_PREFIX = 'generator/teacher/';
@@ -96,6 +97,10 @@ class Squid implements SquidModel {
     this.scoreKinds = scoreKindsOf(preset.model);
   }
 
+  get inferenceScope(): InferenceScope {
+    return this.store.inference;
+  }
+
   private get queue(): MemoryQueue | undefined {
     const mem = this.m.inpainting?.memory;
     return mem instanceof MemoryQueue ? mem : undefined;
@@ -107,6 +112,7 @@ class Squid implements SquidModel {
    * as by one: the reference runs it only in the generator step).
    */
   private generate(x: tf.Tensor4D, rng: Rng | undefined, withTeacher: boolean, shared = false): Generated {
+    if (rng) this.inferenceScope.assertTrainable();
     const bn: BnMode = rng ? (shared ? 'train-shared' : 'train') : 'running';
     const teacherBn: BnMode = rng ? 'train' : 'running';
     const { bottleneck, skips } = this.m.encoder.apply(x, bn);
@@ -157,6 +163,7 @@ class Squid implements SquidModel {
   }
 
   discriminatorLossOn(x: tf.Tensor4D, fake: tf.Tensor4D): tf.Scalar {
+    this.inferenceScope.assertTrainable();
     const d = this.m.discriminator;
     const real = bceWithLogits(d.apply(x, 'train'), 1);
     const faked = bceWithLogits(d.apply(fake, 'train'), 0);
@@ -164,6 +171,7 @@ class Squid implements SquidModel {
   }
 
   adversarialLoss(recon: tf.Tensor4D): tf.Scalar {
+    this.inferenceScope.assertTrainable();
     return tf.mul(bceWithLogits(this.m.discriminator.apply(recon, 'train'), 1), this.preset.train.lossWeights.generator);
   }
 
@@ -308,6 +316,7 @@ class Squid implements SquidModel {
       v.assign(t);
     }
     if (q && pointers) pointers.forEach((p, i) => (q.pointers[i] = p));
+    this.inferenceScope.invalidate(); // forms derived from the old weights
     if (withoutMemory) this.m.patchMemory?.clear();
   }
 

@@ -6,6 +6,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Preset, ScoreKind } from './presets.js';
 import type { Rng } from '../util/rng.js';
+import type { InferenceScope } from '../infer/scope.js';
 
 /** Named loss values of one generator step (already weighted as in the spec). */
 export interface GeneratorLossParts {
@@ -52,6 +53,8 @@ export interface SquidModel {
   readonly generatorVariables: tf.Variable[];
   /** Trainable discriminator variables. */
   readonly discriminatorVariables: tf.Variable[];
+  /** Whether the model is compiled for inference (src/core/infer/compile.ts); the training methods refuse it while it is. */
+  readonly inferenceScope: InferenceScope;
 
   /**
    * Discriminator loss for one batch (spec: [BCE(D(x), real) + BCE(D(G(x)), fake)] x weight).

@@ -4,14 +4,13 @@
  * RUN/scoring.json (src/node/io/runDir.ts), checks the weights restore into the
  * preset's model, and writes the export (writeExport.ts). Node only.
  */
-import { statsOf } from '../../core/score/stats.js';
 import { join } from 'node:path';
 import { disposeState } from '../../core/io/modelState.js';
 import { readModelDir, readRunConfig, readScoring, runPaths } from '../io/runDir.js';
 import { InputError } from '../../core/util/errors.js';
 import { presetScore } from '../../core/squid/presets.js';
 import { MODEL_JSON, type ModelFactory } from '../../core/export/loadExport.js';
-import { SCORE_KINDS, type ScoreKind, type ScoreNormalization, type SquidJson } from '../../core/export/squidJson.js';
+import type { ScoreKind, SquidJson } from '../../core/export/squidJson.js';
 import { writeExport } from './writeExport.js';
 
 export async function exportRun(run: string, out: string, create: ModelFactory): Promise<SquidJson> {
@@ -30,24 +29,12 @@ export async function exportRun(run: string, out: string, create: ModelFactory):
     } finally {
       model.dispose();
     }
-    const normalization: Partial<Record<ScoreKind, ScoreNormalization>> = {};
-    for (const kind of SCORE_KINDS) {
-      const s = scoring[kind];
-      if (!s) continue;
-      normalization[kind] = { mean: s.mean, std: s.std, threshold: s.threshold, policy: s.policy };
-    }
     const primary: ScoreKind = presetScore(json.preset);
     return await writeExport(out, state, {
       preset: json.preset,
       primaryScore: primary,
-      normalization,
-      threshold: { value: statsOf(scoring, primary).threshold, policy: statsOf(scoring, primary).policy, score: primary },
-      training: {
-        data: config.data,
-        date: scoring.date,
-        images: scoring.trainImages,
-        seed: config.seed,
-      },
+      scoring, // RUN/scoring.json as it is: one statistics format
+      training: { data: config.data, seed: config.seed },
     });
   } finally {
     disposeState(state);

@@ -1,13 +1,15 @@
 /**
  * Exports a freshly initialised (seeded) model: for timing the browser app
  * and for tests that need an export without training. Its scores mean
- * nothing: normalization is the identity (mean 0, std 1) unless given, and
- * there is no threshold unless given. Node only.
+ * nothing: the statistics are the identity (mean 0, std 1) for every
+ * score kind, with no threshold, unless given.
+ * Node only.
  */
-import type { Preset } from '../../core/squid/presets.js';
+import { scoreKindsOf, type Preset } from '../../core/squid/presets.js';
 import { createSquid } from '../../core/squid/squid.js';
 import { disposeState } from '../../core/io/modelState.js';
-import type { ExportThreshold, ScoreKind, ScoreNormalization, SquidJson } from '../../core/export/squidJson.js';
+import type { SquidJson } from '../../core/export/squidJson.js';
+import type { BaseScoreKind, ScoreStats, ScoringJson } from '../../core/score/stats.js';
 import { writeExport } from './writeExport.js';
 
 export async function exportUntrained(
@@ -15,8 +17,7 @@ export async function exportUntrained(
   preset: Preset,
   opts: {
     seed?: number;
-    normalization?: Partial<Record<ScoreKind, ScoreNormalization>>;
-    threshold?: ExportThreshold | null;
+    scoring?: ScoringJson;
     data?: string;
   } = {},
 ): Promise<SquidJson> {
@@ -27,11 +28,16 @@ export async function exportUntrained(
     return await writeExport(dir, state, {
       preset,
       primaryScore: 'discriminator',
-      normalization: opts.normalization ?? { discriminator: { mean: 0, std: 1 }, residual: { mean: 0, std: 1 } },
-      threshold: opts.threshold ?? null,
-      training: { data: opts.data ?? 'untrained (random initialisation)', date: new Date().toISOString(), images: null, seed: opts.seed ?? 0 },
+      scoring: opts.scoring ?? identityScoring(preset),
+      training: { data: opts.data ?? 'untrained (random initialisation)', seed: opts.seed ?? 0 },
     });
   } finally {
     disposeState(state);
   }
+}
+
+/** Mean 0, std 1 and no threshold (NaN: null in the file) for every score kind of the preset's model. */
+function identityScoring(preset: Preset): ScoringJson {
+  const stats = Object.fromEntries(scoreKindsOf(preset.model).map((k) => [k, { mean: 0, std: 1, threshold: Number.NaN, policy: 'none (untrained)' }]));
+  return { ...(stats as Record<BaseScoreKind, ScoreStats>), trainImages: 0, date: new Date().toISOString() };
 }

@@ -38,6 +38,7 @@ import { refreshPatchMemory } from './patchMemory.js';
 import { freshState, loadCheckpoint, nextEpoch, saveCheckpoint, type TrainState } from './trainState.js';
 import type { ScoreKind } from '../../core/score/scorer.js';
 import { validate, type ClassSpread, type LabelledPixels } from '../score/statistics.js';
+import { withInference } from '../../core/infer/compile.js';
 
 export type ModelFactory = (preset: Preset, opts: { seed: number }) => SquidModel;
 
@@ -273,10 +274,13 @@ async function endEpoch(c: Ctx, stop: TrainResult['stoppedBy'] | null): Promise<
   const valNow = !interrupted && (stop !== null || last || (s.epoch + 1) % Math.max(1, opts.valEvery ?? 1) === 0);
   let val: { auc: Partial<Record<ScoreKind, number>>; spread: Partial<Record<ScoreKind, ClassSpread>> } | undefined;
   if (opts.val && valNow) {
-    if (preset.model.patchMemory) c.progress.info(`filling the patch memory from ${preset.model.patchMemory.slots} training images...`);
-    refreshPatchMemory(c.model, opts.source, opts.statsImages);
-    c.progress.info(`validating on ${opts.val.labels.length} images...`);
-    val = await validate(c.model, opts.val);
+    const valSet = opts.val;
+    val = await withInference(c.model, () => {
+      if (preset.model.patchMemory) c.progress.info(`filling the patch memory from ${preset.model.patchMemory.slots} training images...`);
+      refreshPatchMemory(c.model, opts.source, opts.statsImages);
+      c.progress.info(`validating on ${valSet.labels.length} images...`);
+      return validate(c.model, valSet);
+    });
     const sel = val.auc[c.selectBy];
     if (sel !== undefined && (s.bestValAuc === null || sel > s.bestValAuc)) {
       s.bestValAuc = sel;

@@ -14,7 +14,8 @@ export function register(program: Command): void {
       // Export only moves tensors; tfjs-cpu is plenty and says nothing.
       await useBackend('cpu', { quiet: true });
       const info = await exportRun(opts.run, opts.out, (preset) => createSquid(preset, { seed: 0 }));
-      const th = info.threshold ? `threshold ${info.threshold.value.toFixed(4)} (${info.threshold.policy})` : 'no threshold';
+      const primary = info.scoring[info.primaryScore];
+      const th = primary && Number.isFinite(primary.threshold) ? `threshold ${primary.threshold.toFixed(4)} (${primary.policy})` : 'no threshold';
       process.stdout.write(
         `squid: exported ${info.preset.name} (${info.inputSize}x${info.inputSize}, trained on ${info.training.data}, ${th}) to ${opts.out}\n` +
           `       open its files in the browser app (\`squid serve-app\`)\n`,

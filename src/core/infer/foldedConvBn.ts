@@ -6,40 +6,45 @@
  * so one FusedConv2D with the folded filter and bias (and the ReLU fused)
  * replaces a convolution, a batch-norm pass and a ReLU pass: the same math
  * up to rounding (test/model.fusedPaths.test.ts). The folded filter and bias
- * are cached and recomputed whenever a variable they come from was assigned
- * (tfjs gives an assigned variable new storage) or written in place by the
- * optimizer; training-mode passes drop the cache. The folded filter is
- * declared constant to the backend (the native convolution then keeps it in
- * its own layout instead of reordering it on every call). Without a batch
- * norm it is a private constant copy of the convolution's own filter and bias
- * (Conv2d's inference path: the discriminator, 1x1 convolutions).
+ * are made on first use while the model is compiled for inference
+ * (compile.ts) and dropped when it is released: the weights cannot change in
+ * between (training refuses a compiled model; setState invalidates). The
+ * folded filter is declared constant to the backend (the native convolution
+ * then keeps it in its own layout instead of reordering it on every call).
+ * Without a batch norm it is a private constant copy of the convolution's
+ * own filter and bias (Conv2d's inference form: the discriminator's last
+ * layer, the decoder's output).
  * [N,H,W,in] -> [N,H',W',out]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Conv2d } from './layers.js';
-import { BN_EPS, type BatchNorm } from './batchNorm.js';
-import type { ParamStore } from './params.js';
-import { weightsVersion } from '../ops/adamUpdate.js';
+import type { Conv2d } from '../squid/layers.js';
+import { BN_EPS, type BatchNorm } from '../squid/batchNorm.js';
+import type { InferenceScope } from './scope.js';
 import { hintConstant } from '../ops/hints.js';
 import { convAddRelu } from '../ops/convAddRelu.js';
 import type { BlockConv } from '../ops/residualBlock.js';
 import { tapeRecording } from '../tfjs/tapePause.js';
 
 export class FoldedConvBn {
-  private key: readonly unknown[] = [];
   private filter: tf.Tensor4D | undefined;
   private bias: tf.Tensor1D | undefined;
 
-  // the variables the folded weights come from
-  private readonly sources: readonly (tf.Variable | undefined)[];
-
   constructor(
-    store: ParamStore,
+    private readonly scope: InferenceScope,
     private readonly conv: Conv2d,
     private readonly bn: BatchNorm | undefined,
   ) {
-    this.sources = bn ? [conv.kernel, conv.bias, bn.gamma, bn.beta, bn.runningMean, bn.runningVar] : [conv.kernel, conv.bias];
-    store.onDispose(() => this.release());
+    scope.register(() => this.release());
+  }
+
+  /** Whether the folded form may be used: the model is compiled for inference. */
+  get ready(): boolean {
+    return this.scope.active;
+  }
+
+  /** ready, and no gradient tape records (the kernel-only path gives no gradient to the weights). */
+  get readyWithoutTape(): boolean {
+    return this.scope.active && !tapeRecording();
   }
 
   /** [N,H,W,in] -> act(BN_running(conv(x))) */
@@ -59,42 +64,26 @@ export class FoldedConvBn {
     return convAddRelu({ x, filter, bias, residual }, { strides: this.conv.stride, pad: this.conv.pad });
   }
 
-  /** The folded filter [k,k,in,out] and bias [out] (cached; owned by this object). */
+  /** The folded filter [k,k,in,out] and bias [out] (owned by this object until the compile is released). */
   weights(): BlockConv {
     return this.folded();
   }
 
-  /** Drops the cached folded weights. */
-  release(): void {
+  private release(): void {
     this.filter?.dispose();
     this.bias?.dispose();
     this.filter = undefined;
     this.bias = undefined;
-    this.key = [];
-  }
-
-  /** The sources' storage identities, plus the count of in-place weight writes (an in-place optimizer step keeps a variable's storage). */
-  private currentKey(): unknown[] {
-    return [...this.sources.map((v) => (v ? v.dataId : this)), weightsVersion()];
-  }
-
-  /** Whether the cached weights no longer match the sources (checked on every call: no allocation). */
-  private stale(): boolean {
-    const k = this.key;
-    const n = this.sources.length;
-    if (k.length !== n + 1 || k[n] !== weightsVersion()) return true;
-    for (let i = 0; i < n; i++) if ((this.sources[i]?.dataId ?? this) !== k[i]) return true;
-    return false;
   }
 
   private folded(): { filter: tf.Tensor4D; bias: tf.Tensor1D } {
-    const c = this.conv;
-    const n = this.bn;
-    if (!this.filter || !this.bias || this.stale()) {
-      this.release();
+    if (!this.scope.active) throw new Error('folded weights are used only while the model is compiled for inference (compileForInference)');
+    if (!this.filter || !this.bias) {
+      const c = this.conv;
+      const n = this.bn;
       const { filter, bias } = tf.tidy(() => {
         const b0 = c.bias ?? tf.zeros([c.outChannels]);
-        // no batch norm: copies (x * 1: a clone would share the variable's storage, which training writes)
+        // no batch norm: copies (x * 1: a clone would share the variable's storage)
         if (!n) return { filter: tf.mul(c.kernel, 1) as tf.Tensor4D, bias: tf.mul(b0, 1) as tf.Tensor1D };
         const scale = tf.mul(n.gamma, tf.rsqrt(tf.add(n.runningVar, BN_EPS))); // [out]
         return {
@@ -105,8 +94,7 @@ export class FoldedConvBn {
       this.filter = tf.keep(filter);
       hintConstant(filter); // never written: the backend may keep it prepared
       this.bias = tf.keep(bias);
-      this.key = this.currentKey();
     }
-    return { filter: this.filter, bias: this.bias as tf.Tensor1D };
+    return { filter: this.filter, bias: this.bias };
   }
 }
