@@ -22,6 +22,7 @@ import type { Skip } from '../src/core/squid/encoder.js';
 import type { ResidualBlock } from '../src/core/squid/residualBlock.js';
 import { trainingSource, generatedValSet } from '../src/node/train/data.js';
 import { aucCells, aucTableHeader, concatF32, positionStats, reduceRows } from './positionScores.js';
+import { inferenceContext } from '../src/core/squid/context.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,14 +58,14 @@ async function features(m: SquidModules, pixels: Float32Array, size: number, P: 
       const r: Record<string, tf.Tensor> = {};
       const patches = splitPatches(x, P);
       r.pixels = patches;
-      let h = enc.inBlock.apply(patches, 'running');
+      let h = enc.inBlock.apply(patches, inferenceContext());
       r.enc0 = h;
       enc.downs.forEach((down, i) => {
-        h = down.apply(h, 'running');
+        h = down.apply(h, inferenceContext());
         r[`enc${i + 1}`] = h;
       });
-      const { bottleneck, skips } = m.encoder.apply(x, 'running');
-      const inp = m.inpainting?.apply(bottleneck, 'running', undefined);
+      const { bottleneck, skips } = m.encoder.apply(x, inferenceContext());
+      const inp = m.inpainting?.apply(bottleneck, inferenceContext());
       if (inp) r.queries = inp.queries;
       let st = inp ? inp.features : bottleneck;
       let te = bottleneck;
@@ -78,10 +79,10 @@ async function features(m: SquidModules, pixels: Float32Array, size: number, P: 
         r.headlogit = tf.reshape(tf.neg(own), [-1, 1]);
         r.headenergy = tf.reshape(tf.neg(tf.logSumExp(logits, 1)), [-1, 1]);
       }
-      st = m.student.level(0, st, skip, 'running', undefined);
+      st = m.student.level(0, st, skip, inferenceContext());
       r.student0 = st;
       if (m.teacher) {
-        te = m.teacher.level(0, te, skip, 'running', undefined);
+        te = m.teacher.level(0, te, skip, inferenceContext());
         r.teacher0 = te;
       }
       for (const k of Object.keys(r)) {

@@ -13,6 +13,7 @@ import type { SquidModules } from '../src/core/squid/squid.js';
 import { trainingSource, validationSet } from '../src/node/train/data.js';
 import { rocAuc } from '../src/node/metrics/roc.js';
 import { rawOf, scoreImages, SCORE_KINDS, type ScoreKind } from '../src/core/score/scorer.js';
+import { inferenceContext, type ForwardContext } from '../src/core/squid/context.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,15 +51,15 @@ async function features(m: SquidModules, pixels: Float32Array, size: number): Pr
     const k = Math.min(bs, n - s);
     const out = tf.tidy(() => {
       const x = tf.tensor4d(pixels.subarray(s * per, (s + k) * per), [k, size, size, 1]);
-      const enc = m.encoder.apply(x, 'running');
-      const inp = m.inpainting as unknown as { convBnRelu(i: 0 | 1, x: tf.Tensor4D, bn: string): tf.Tensor4D };
-      const q = tf.reshape(inp.convBnRelu(0, enc.bottleneck, 'running'), [k, -1]);
+      const enc = m.encoder.apply(x, inferenceContext());
+      const inp = m.inpainting as unknown as { convBnRelu(i: 0 | 1, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D };
+      const q = tf.reshape(inp.convBnRelu(0, enc.bottleneck, inferenceContext()), [k, -1]);
       const bott = tf.mean(enc.bottleneck, [1, 2]);
-      const d = m.discriminator.lastConv(x, 'per-image');
-      const dx = m.discriminator.fromLastConv(d, 'per-image');
+      const d = m.discriminator.lastConv(x, inferenceContext('per-image'));
+      const dx = m.discriminator.fromLastConv(d, inferenceContext('per-image'));
       const dfeat = tf.reshape(tf.leakyRelu(d, 0.2), [k, -1]);
       const meanI = tf.mean(x, [1, 2, 3]);
-      const dxRun = m.discriminator.apply(x, 'running');
+      const dxRun = m.discriminator.apply(x, inferenceContext());
       const P2 = enc.bottleneck.shape[0] / k;
       const pooled = enc.skips
         .filter((t): t is tf.Tensor4D => t instanceof tf.Tensor)
@@ -274,9 +275,9 @@ async function main(): Promise<void> {
       const [d, b] = tf.tidy(() => {
         const x = tf.tensor4d(val.x.subarray(s0 * size * size, (s0 + k) * size * size), [k, size, size, 1]);
         const r = model.reconstruct(x);
-        const inpm = m.inpainting as unknown as { convBnRelu(i: 0 | 1, x: tf.Tensor4D, bn: string): tf.Tensor4D };
-        const qx = tf.reshape(inpm.convBnRelu(0, m.encoder.apply(x, 'running').bottleneck, 'running'), [k, P * P, -1]);
-        const qr = tf.reshape(inpm.convBnRelu(0, m.encoder.apply(r, 'running').bottleneck, 'running'), [k, P * P, -1]);
+        const inpm = m.inpainting as unknown as { convBnRelu(i: 0 | 1, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D };
+        const qx = tf.reshape(inpm.convBnRelu(0, m.encoder.apply(x, inferenceContext()).bottleneck, inferenceContext()), [k, P * P, -1]);
+        const qr = tf.reshape(inpm.convBnRelu(0, m.encoder.apply(r, inferenceContext()).bottleneck, inferenceContext()), [k, P * P, -1]);
         const blur = (t: tf.Tensor4D) => tf.avgPool(t, 4, 4, 'valid');
         return [tf.mean(tf.squaredDifference(qx, qr), 2), tf.mean(tf.squaredDifference(blur(x), blur(r)), [1, 2, 3])];
       });
@@ -298,15 +299,15 @@ async function main(): Promise<void> {
       const k = Math.min(16, n - s0);
       const d = tf.tidy(() => {
         const x = tf.tensor4d(px.subarray(s0 * size * size, (s0 + k) * size * size), [k, size, size, 1]);
-        const enc = m.encoder.apply(x, 'running');
-        let s = m.inpainting!.apply(enc.bottleneck, 'running', undefined).features;
+        const enc = m.encoder.apply(x, inferenceContext());
+        let s = m.inpainting!.apply(enc.bottleneck, inferenceContext()).features;
         let t = enc.bottleneck;
         let acc = tf.zeros([k, P * P]);
         const L = m.student.levels;
         for (let i = 0; i < L; i++) {
           const skip = enc.skips[L - 1 - i]!;
-          s = m.student.level(i, s, skip, 'running', undefined);
-          t = m.teacher!.level(i, t, skip, 'running', undefined);
+          s = m.student.level(i, s, skip, inferenceContext());
+          t = m.teacher!.level(i, t, skip, inferenceContext());
           const e = tf.mean(tf.squaredDifference(s, t), 3, true) as tf.Tensor4D; // [n,h,w,1]
           const per = e.shape[0] === k * P * P
             ? tf.reshape(tf.mean(e, [1, 2, 3]), [k, P * P])

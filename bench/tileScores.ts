@@ -17,6 +17,7 @@ import { splitPatches } from '../src/core/squid/patches.js';
 import type { Skip } from '../src/core/squid/encoder.js';
 import { trainingSource, generatedValSet } from '../src/node/train/data.js';
 import { aucCells, aucTableHeader, concatF32, positionStats, reduceRows } from './positionScores.js';
+import { inferenceContext } from '../src/core/squid/context.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,19 +45,19 @@ async function patchMaps(m: SquidModules, pixels: Float32Array, size: number, P:
     const B = Math.min(16, n - s);
     const maps = tf.tidy(() => {
       const x = tf.tensor4d(pixels.subarray(s * per, (s + B) * per), [B, size, size, 1]);
-      const { bottleneck, skips } = m.encoder.apply(x, 'running');
-      let st = m.inpainting ? m.inpainting.apply(bottleneck, 'running', undefined).features : bottleneck;
+      const { bottleneck, skips } = m.encoder.apply(x, inferenceContext());
+      let st = m.inpainting ? m.inpainting.apply(bottleneck, inferenceContext()).features : bottleneck;
       let te = bottleneck;
       const r: Record<string, tf.Tensor2D> = {};
       const L = m.student.levels;
       for (let i = 0; i < L; i++) {
         const skip = skips[L - 1 - i] as Skip;
-        st = m.student.level(i, st, skip, 'running', undefined);
-        te = (m.teacher as NonNullable<SquidModules['teacher']>).level(i, te, skip, 'running', undefined);
+        st = m.student.level(i, st, skip, inferenceContext());
+        te = (m.teacher as NonNullable<SquidModules['teacher']>).level(i, te, skip, inferenceContext());
         r[`gap${i}`] = perPatch(tf.squaredDifference(st, te) as tf.Tensor4D, B, P);
       }
-      const recon = m.student.output(st, true);
-      const teacherRecon = (m.teacher as NonNullable<SquidModules['teacher']>).output(te, true);
+      const recon = m.student.output(st, inferenceContext());
+      const teacherRecon = (m.teacher as NonNullable<SquidModules['teacher']>).output(te, inferenceContext());
       r.residual = perPatch(tf.squaredDifference(recon, x) as tf.Tensor4D, B, P);
       r.teacherResidual = perPatch(tf.squaredDifference(teacherRecon, x) as tf.Tensor4D, B, P);
       r.reconGap = perPatch(tf.squaredDifference(recon, teacherRecon) as tf.Tensor4D, B, P);

@@ -24,6 +24,7 @@ import { positionCode } from '../src/core/squid/positionCode.js';
 import { applyOverrides } from '../src/core/squid/presetSchema.js';
 import { featureShapes } from '../src/core/squid/summary.js';
 import { microPreset, images, maxAbsDiff } from './modelHarness.js';
+import { inferenceContext, trainingContext } from '../src/core/squid/context.js';
 
 before(async () => {
   await useBackend('auto', { quiet: true });
@@ -36,15 +37,15 @@ test('residual block and up block: output shapes (stride 1 and 2, concat or not)
   const x = images(2, 8);
   const b1 = new ResidualBlock(store, 'b1', 1, 3, 1);
   const b2 = new ResidualBlock(store, 'b2', 3, 4, 2);
-  const y1 = b1.apply(x, 'train');
+  const y1 = b1.apply(x, trainingContext());
   assert.deepEqual(y1.shape, [2, 8, 8, 3]);
-  const y2 = b2.apply(y1, 'running');
+  const y2 = b2.apply(y1, inferenceContext());
   assert.deepEqual(y2.shape, [2, 4, 4, 4]);
   assert.ok(arr(y2).every((v) => v >= 0), 'ReLU output');
   const upCat = new UpBlock(store, 'u1', 4 + 3, 2, true);
-  assert.deepEqual(upCat.apply(y2, y1, 'train').shape, [2, 8, 8, 2]);
+  assert.deepEqual(upCat.apply(y2, y1, trainingContext()).shape, [2, 8, 8, 2]);
   const up = new UpBlock(store, 'u2', 4, 2, false);
-  assert.deepEqual(up.apply(y2, images(2, 16), 'train').shape, [2, 16, 16, 2]);
+  assert.deepEqual(up.apply(y2, images(2, 16), trainingContext()).shape, [2, 16, 16, 2]);
   // 3 conv (k*k*in*out + out) + 3 BN (2 out): block(1,3) = 9*1*3 + 18*9 + 9*3
   assert.equal(store.countTrainable(['b1/']), 9 * 1 * 3 + 18 * 3 * 3 + 9 * 3);
   store.dispose();
@@ -86,7 +87,7 @@ test('encoder: per-patch skips, the first initialCombine re-assembled, bottlenec
   const preset = microPreset();
   const store = new ParamStore(1);
   const enc = new Encoder(store, 'enc', preset.model);
-  const { bottleneck, skips } = enc.apply(images(2, 16), 'train');
+  const { bottleneck, skips } = enc.apply(images(2, 16), trainingContext());
   assert.deepEqual(bottleneck.shape, [8, 2, 2, 4]);
   assert.deepEqual(skips.map((s) => s.shape), [
     [2, 16, 16, 2],
@@ -123,10 +124,10 @@ test('memory queue: FIFO per position, pointer wraps, old entries overwritten in
   assert.equal(store.countTrainable(['q/']), 0, 'the queue is not trainable');
   // reading gives no gradient to the queue, matrices do get one
   const mat = new MemoryMatrix(store, 'mat', 2, 3, 2);
-  const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.add(tf.sum(q.read(a as tf.Tensor3D, 2, true)), tf.sum(mat.read(b as tf.Tensor3D, 2, true))));
+  const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.add(tf.sum(q.read(a as tf.Tensor3D, 2, true, 'train')), tf.sum(mat.read(b as tf.Tensor3D, 2, true, 'train'))));
   const [ga] = g([tf.ones([2, 1, 2]), tf.ones([2, 1, 2])]);
   assert.deepEqual(ga!.shape, [2, 1, 2]);
-  const gm = tf.variableGrads(() => tf.sum(mat.read(tf.ones([2, 1, 2]) as tf.Tensor3D, 2, true)), [mat.memory]);
+  const gm = tf.variableGrads(() => tf.sum(mat.read(tf.ones([2, 1, 2]) as tf.Tensor3D, 2, true, 'train')), [mat.memory]);
   assert.ok(arr(gm.grads[mat.memory.name]!).some((v) => v !== 0));
   store.dispose();
 });
@@ -225,22 +226,22 @@ test('in-painting block: 8-neighbourhoods, position code, shapes, masked shortcu
   const store = new ParamStore(1);
   const block = new InpaintingBlock(store, 'inp', preset.model, 4, 2);
   const x = tf.randomNormal([8, 2, 2, 4], 0, 1, 'float32', 7) as tf.Tensor4D;
-  const inf1 = block.apply(x, 'running', undefined);
-  const inf2 = block.apply(x, 'running', undefined);
+  const inf1 = block.apply(x, inferenceContext());
+  const inf2 = block.apply(x, inferenceContext());
   assert.deepEqual(inf1.features.shape, [8, 2, 2, 4]);
   assert.deepEqual(inf1.queries.shape, [8, 8]);
   assert.equal(maxAbsDiff(inf1.features, inf2.features), 0);
-  const t1 = block.apply(x, 'train', new Rng(1)).features;
-  const t2 = block.apply(x, 'train', new Rng(2)).features;
+  const t1 = block.apply(x, trainingContext(new Rng(1))).features;
+  const t2 = block.apply(x, trainingContext(new Rng(2))).features;
   assert.ok(maxAbsDiff(t1, t2) > 0, 'different masks in training');
   // where the mask dropped a position, the block input shows through
-  const t3 = block.apply(x, 'train', new Rng(1)).features;
+  const t3 = block.apply(x, trainingContext(new Rng(1))).features;
   assert.equal(maxAbsDiff(t1, t3), 0, 'same rng, same masks');
   const noMask = applyOverrides(preset, { model: { ablation: { maskedShortcut: false } } });
   const store2 = new ParamStore(1);
   const block2 = new InpaintingBlock(store2, 'inp', noMask.model, 4, 2);
-  const a = block2.apply(x, 'train', new Rng(1)).features;
-  const b = block2.apply(x, 'train', new Rng(2)).features;
+  const a = block2.apply(x, trainingContext(new Rng(1))).features;
+  const b = block2.apply(x, trainingContext(new Rng(2))).features;
   assert.equal(maxAbsDiff(a, b), 0, 'no masks when the shortcut is off');
   // conv1 (4*2) + bn (4) + MHA(8) + 2 LN + FF(8->4->8) + conv2 ((2+3)*4+4) + bn (8)
   assert.equal(store.countTrainable(['inp/']), 8 + 4 + (4 * 64 + 4 * 8) + 2 * 16 + (8 * 4 + 4 + 4 * 8 + 8) + (5 * 4 + 4) + 8);
@@ -255,8 +256,8 @@ test('decoder memory: windows (shared by patches) or one per patch position; sha
     const mem = new DecoderMemory(store, 'mem', preset.model, 4, 4);
     assert.deepEqual(mem.matrix.memory.shape, windows === 1 ? [4, 6, 64] : [4, 6, 16]);
     const x = tf.randomNormal([8, 4, 4, 4], 0, 1, 'float32', 3) as tf.Tensor4D;
-    assert.deepEqual(mem.apply(x, undefined).shape, [8, 4, 4, 4]);
-    assert.deepEqual(mem.apply(x, new Rng(1)).shape, [8, 4, 4, 4]);
+    assert.deepEqual(mem.apply(x, inferenceContext()).shape, [8, 4, 4, 4]);
+    assert.deepEqual(mem.apply(x, trainingContext(new Rng(1))).shape, [8, 4, 4, 4]);
     store.dispose();
   }
 });
@@ -267,8 +268,8 @@ test('decoders: student and teacher levels and reconstruction shapes', () => {
   const enc = new Encoder(store, 'enc', preset.model);
   const student = new Decoder(store, 'student', preset.model, true);
   const teacher = new Decoder(store, 'teacher', preset.model, false);
-  const { bottleneck, skips } = enc.apply(images(2, 16), 'train');
-  const s = student.apply(bottleneck, skips, 'train', new Rng(1));
+  const { bottleneck, skips } = enc.apply(images(2, 16), trainingContext());
+  const s = student.apply(bottleneck, skips, trainingContext(new Rng(1)));
   assert.deepEqual(s.levels.map((l) => l.shape), [
     [8, 4, 4, 4],
     [2, 16, 16, 2],
@@ -276,7 +277,7 @@ test('decoders: student and teacher levels and reconstruction shapes', () => {
   assert.deepEqual(s.recon.shape, [2, 16, 16, 1]);
   const r = arr(s.recon);
   assert.ok(r.every((v) => v > 0 && v < 1));
-  assert.deepEqual(teacher.apply(bottleneck, skips, 'train', undefined).recon.shape, [2, 16, 16, 1]);
+  assert.deepEqual(teacher.apply(bottleneck, skips, trainingContext()).recon.shape, [2, 16, 16, 1]);
   assert.ok(store.countTrainable(['student/']) > store.countTrainable(['teacher/']), 'only the student has memories');
   store.dispose();
 });
@@ -286,11 +287,11 @@ test('discriminator and Grad-CAM: logits [N], cam [N,S,S,1] in [0,1] with max 1'
   const store = new ParamStore(1);
   const d = new Discriminator(store, 'd', preset.model);
   const x = images(3, 16);
-  assert.deepEqual(d.lastConv(x, 'per-image').shape, [3, 2, 2, 4]);
-  const logits = d.apply(x, 'per-image');
+  assert.deepEqual(d.lastConv(x, inferenceContext('per-image')).shape, [3, 2, 2, 4]);
+  const logits = d.apply(x, inferenceContext('per-image'));
   assert.deepEqual(logits.shape, [3]);
   // per-image BN: an image's logit does not depend on the rest of the batch
-  const alone = d.apply(x.slice([1, 0, 0, 0], [1, 16, 16, 1]), 'per-image');
+  const alone = d.apply(x.slice([1, 0, 0, 0], [1, 16, 16, 1]), inferenceContext('per-image'));
   assert.ok(Math.abs((arr(logits)[1] as number) - (arr(alone)[0] as number)) < 1e-5);
   const cam = gradCam(d, x);
   assert.deepEqual(cam.shape, [3, 16, 16, 1]);
@@ -318,7 +319,7 @@ test('finite differences agree with the gradient of a tiny residual block (conv,
   const block = new ResidualBlock(store, 'b', 1, 2, 2);
   const x = tf.randomNormal([3, 4, 4, 1], 0, 1, 'float32', 11) as tf.Tensor4D;
   const c = tf.randomNormal([3, 2, 2, 2], 0, 1, 'float32', 12);
-  const loss = (): tf.Scalar => tf.sum(tf.mul(block.apply(x, 'train'), c));
+  const loss = (): tf.Scalar => tf.sum(tf.mul(block.apply(x, trainingContext()), c));
   const kernel = store.get('b/conv1/kernel')!;
   const gamma = store.get('b/bn3/gamma')!;
   const { grads } = tf.variableGrads(loss, [kernel, gamma]);

@@ -17,6 +17,7 @@ import { ParamStore } from '../src/core/squid/params.js';
 import { Conv2d } from '../src/core/squid/layers.js';
 import { BatchNorm } from '../src/core/squid/batchNorm.js';
 import { ResidualBlock } from '../src/core/squid/residualBlock.js';
+import { inferenceContext, trainingContext } from '../src/core/squid/context.js';
 
 const PLAIN = 'plain-ops';
 let active = 'cpu';
@@ -125,7 +126,7 @@ test('ResidualBlock in tf.tidy: only its output survives; loss and gradients equ
     const x = tf.variable(tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 61));
     const leftBy = (mode: 'train' | 'running'): number => {
       const before = tf.memory().numTensors;
-      tf.dispose(block.apply(x as tf.Tensor4D, mode));
+      tf.dispose(block.apply(x as tf.Tensor4D, mode === 'train' ? trainingContext() : inferenceContext()));
       return tf.memory().numTensors - before;
     };
     assert.equal(leftBy('train'), 0, `${backend} train: tensors left by one block`);
@@ -148,7 +149,7 @@ test('ResidualBlock in tf.tidy: only its output survives; loss and gradients equ
     assert.equal(vars.length, 1 + 3 * 4);
     const c = tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 62);
     const baseline = tf.memory().numTensors;
-    const got = lossAndGrads(() => block.apply(x as tf.Tensor4D, 'train'), c, vars);
+    const got = lossAndGrads(() => block.apply(x as tf.Tensor4D, trainingContext()), c, vars);
     assert.equal(tf.memory().numTensors - baseline, 1 + vars.length, `${backend}: tensors left by a backward pass`);
     const want = lossAndGrads(plain, c, vars);
     assertNear(got.loss, want.loss, 1e-4, `${backend} loss`);
@@ -166,7 +167,7 @@ test('ResidualBlock in inference (running statistics): compiled, the folded conv
     const x = tf.randomNormal([2, 7, 9, 3], 0, 1, 'float32', 71) as tf.Tensor4D;
     const p = (name: string): tf.Variable => store.get(`b/${name}`)!;
     // non-trivial running statistics and affine parameters
-    for (let i = 0; i < 3; i++) tf.dispose(block.apply(tf.mul(x, 1 + i) as tf.Tensor4D, 'train'));
+    for (let i = 0; i < 3; i++) tf.dispose(block.apply(tf.mul(x, 1 + i) as tf.Tensor4D, trainingContext()));
     for (const i of [1, 2, 3]) {
       p(`bn${i}/gamma`).assign(tf.randomUniform([4], 0.5, 1.5, 'float32', 80 + i));
       p(`bn${i}/beta`).assign(tf.randomNormal([4], 0, 0.3, 'float32', 90 + i));
@@ -180,10 +181,10 @@ test('ResidualBlock in inference (running statistics): compiled, the folded conv
     });
     const check = (label: string): void => {
       const want = plainRunning();
-      const plain = block.apply(x, 'running'); // not compiled: the paper's layers
+      const plain = block.apply(x, inferenceContext()); // not compiled: the paper's layers
       assertNear(plain, want, 1e-5, `${backend} ${label}, not compiled`);
       store.inference.enter(); // compiled (src/core/infer/compile.ts): the folded block
-      const folded = block.apply(x, 'running');
+      const folded = block.apply(x, inferenceContext());
       store.inference.exit();
       assertNear(folded, want, 1e-5, `${backend} ${label}, compiled`);
       tf.dispose([plain, folded, want]);

@@ -15,12 +15,13 @@ const program = `
   import { useBackend } from '${dist}src/node/backend/select.js';
   import { ParamStore } from '${dist}src/core/squid/params.js';
   import { ResidualBlock } from '${dist}src/core/squid/residualBlock.js';
+  import { trainingContext } from '${dist}src/core/squid/context.js';
   await useBackend('native');
   const store = new ParamStore(3);
   const blocks = [new ResidualBlock(store, 'a', 3, 8, 1), new ResidualBlock(store, 'b', 8, 16, 2), new ResidualBlock(store, 'c', 16, 16, 1)];
   const x = tf.randomUniform([4, 24, 24, 3], -1, 1, 'float32', 9);
   const vars = store.trainable(['']);
-  const loss = () => { let h = x; for (const b of blocks) h = b.apply(h, 'train'); return tf.mean(tf.square(h)); };
+  const loss = () => { let h = x; for (const b of blocks) h = b.apply(h, trainingContext()); return tf.mean(tf.square(h)); };
   let grads;
   const info = await tf.profile(() => { const r = tf.variableGrads(loss, vars); grads = vars.map((v) => Array.from(r.grads[v.name].dataSync())); tf.dispose([r.value, ...Object.values(r.grads)]); });
   console.log(JSON.stringify({ grads, peak: info.peakBytes, leaked: tf.memory().numTensors }));

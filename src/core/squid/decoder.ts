@@ -11,13 +11,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
 import type { ModelConfig } from './presets.js';
-import type { Rng } from '../util/rng.js';
 import { Conv2d } from './layers.js';
 import { UpBlock } from './upBlock.js';
 import { DecoderMemory } from './decoderMemory.js';
 import { assemblePatches } from './patches.js';
 import { encoderSides } from './presetSchema.js';
-import type { BnMode } from './batchNorm.js';
+import type { ForwardContext } from './context.js';
 import type { Skip } from './encoder.js';
 
 export class Decoder {
@@ -48,27 +47,27 @@ export class Decoder {
     return i === this.levels - this.config.initialCombine;
   }
 
-  /** One level: x (per patch or full image) -> level output. rng = training masks. */
-  level(i: number, x: tf.Tensor4D, skip: Skip, bn: BnMode, rng: Rng | undefined): tf.Tensor4D {
+  /** One level: x (per patch or full image) -> level output. */
+  level(i: number, x: tf.Tensor4D, skip: Skip, ctx: ForwardContext): tf.Tensor4D {
     const h = this.assemblesAt(i) ? assemblePatches(x, this.config.patchesPerSide) : x;
-    const y = (this.ups[i] as UpBlock).apply(h, skip, bn);
+    const y = (this.ups[i] as UpBlock).apply(h, skip, ctx);
     const mem = this.memories[i];
-    return mem ? mem.apply(y, rng) : y;
+    return mem ? mem.apply(y, ctx) : y;
   }
 
-  /** [B,S,S,c0] -> [B,S,S,1] in (0,1); inference: see Conv2d.apply */
-  output(x: tf.Tensor4D, inference = false): tf.Tensor4D {
-    return tf.sigmoid(this.out.apply(x, inference));
+  /** [B,S,S,c0] -> [B,S,S,1] in (0,1) */
+  output(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return tf.sigmoid(this.out.apply(x, ctx));
   }
 
   /** Whole decoder; returns every level's output and the reconstruction. */
-  apply(bottleneck: tf.Tensor4D, skips: Skip[], bn: BnMode, rng: Rng | undefined): { levels: tf.Tensor4D[]; recon: tf.Tensor4D } {
+  apply(bottleneck: tf.Tensor4D, skips: Skip[], ctx: ForwardContext): { levels: tf.Tensor4D[]; recon: tf.Tensor4D } {
     const levels: tf.Tensor4D[] = [];
     let x = bottleneck;
     for (let i = 0; i < this.levels; i++) {
-      x = this.level(i, x, skips[this.levels - 1 - i] as Skip, bn, rng);
+      x = this.level(i, x, skips[this.levels - 1 - i] as Skip, ctx);
       levels.push(x);
     }
-    return { levels, recon: this.output(x) };
+    return { levels, recon: this.output(x, ctx) };
   }
 }

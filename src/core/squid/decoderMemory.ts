@@ -14,7 +14,7 @@ import type { ParamStore } from './params.js';
 import type { ModelConfig } from './presets.js';
 import { MemoryMatrix } from './memoryMatrix.js';
 import { maskedShortcut } from './maskedShortcut.js';
-import type { Rng } from '../util/rng.js';
+import { trainingRng, type ForwardContext } from './context.js';
 
 export class DecoderMemory {
   readonly matrix: MemoryMatrix;
@@ -58,12 +58,12 @@ export class DecoderMemory {
     return tf.reshape(tf.transpose(t, [1, 0, 2]), shape);
   }
 
-  /** rng: masks for the shortcut in training; undefined = inference */
-  apply(x: tf.Tensor4D, rng: Rng | undefined): tf.Tensor4D {
+  /** [B', h, w, c] -> the same shape; training: the masked shortcut's masks from ctx.rng */
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const m = this.config;
-    const mode = rng ? 'train' : 'inference';
+    const mode = ctx.training ? 'train' : 'inference';
     const out = this.fromVectors(this.matrix.read(this.toVectors(x), m.shrinkageTopK, m.ablation.gumbelShrinkage, mode), x.shape);
-    if (rng && m.ablation.maskedShortcut) return maskedShortcut(out, x, rng, m.maskKeepProb);
+    if (ctx.training && m.ablation.maskedShortcut) return maskedShortcut(out, x, trainingRng(ctx, 'a decoder memory'), m.maskKeepProb);
     return out;
   }
 }

@@ -8,6 +8,7 @@ import type { ParamStore } from './params.js';
 import type { ModelConfig } from './presets.js';
 import { Conv2d, Linear, leakyRelu } from './layers.js';
 import { BatchNorm, type BnMode } from './batchNorm.js';
+import type { ForwardContext } from './context.js';
 
 /** Side of the last discriminator map. */
 export function discriminatorSide(config: ModelConfig): number {
@@ -33,12 +34,11 @@ export class Discriminator {
   }
 
   /** Runs to the last conv's output (before its BN and LReLU). [N,S,S,1] -> [N,s,s,C] */
-  lastConv(x: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
+  lastConv(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     let h = x;
     const last = this.convs.length - 1;
-    const inference = bn !== 'train' && bn !== 'train-shared'; // scoring (constant weights)
-    for (let i = 0; i < last; i++) h = this.post(i, this.convs[i]!.apply(h, inference), bn);
-    return this.convs[last]!.apply(h, inference);
+    for (let i = 0; i < last; i++) h = this.post(i, this.convs[i]!.apply(h, ctx), ctx.bn);
+    return this.convs[last]!.apply(h, ctx);
   }
 
   private post(i: number, conv: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
@@ -47,13 +47,13 @@ export class Discriminator {
   }
 
   /** From the last conv's output to the logits. [N,s,s,C] -> [N] */
-  fromLastConv(a: tf.Tensor4D, bn: BnMode): tf.Tensor1D {
-    const h = this.post(this.convs.length - 1, a, bn);
+  fromLastConv(a: tf.Tensor4D, ctx: ForwardContext): tf.Tensor1D {
+    const h = this.post(this.convs.length - 1, a, ctx.bn);
     return tf.reshape(this.head.apply(tf.reshape(h, [h.shape[0], -1])), [h.shape[0]]);
   }
 
   /** [N,S,S,1] -> logits [N] */
-  apply(x: tf.Tensor4D, bn: BnMode): tf.Tensor1D {
-    return this.fromLastConv(this.lastConv(x, bn), bn);
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor1D {
+    return this.fromLastConv(this.lastConv(x, ctx), ctx);
   }
 }

@@ -14,7 +14,7 @@ import type { ParamStore } from './params.js';
 import type { ModelConfig } from './presets.js';
 import { ResidualBlock } from './residualBlock.js';
 import { splitPatches } from './patches.js';
-import type { BnMode } from './batchNorm.js';
+import type { ForwardContext } from './context.js';
 
 /** The shape of a full-image skip, which the decoder needs only for its size. */
 export interface SkipShape {
@@ -50,16 +50,16 @@ export class Encoder {
   }
 
   /** x [B,S,S,1] */
-  apply(x: tf.Tensor4D, bn: BnMode): EncoderOutput {
+  apply(x: tf.Tensor4D, ctx: ForwardContext): EncoderOutput {
     const P = this.config.patchesPerSide;
     const patches = splitPatches(x, P);
-    let h = this.inBlock.apply(patches, bn);
+    let h = this.inBlock.apply(patches, ctx);
     if (patches !== x) patches.dispose();
     const skips: Skip[] = [];
     this.downs.forEach((down, i) => {
       const full = i < this.config.initialCombine;
       skips.push(full ? assembledShape(h, P) : h);
-      const next = down.apply(h, bn);
+      const next = down.apply(h, ctx);
       // a level input nothing else holds is freed now (a gradient tape keeps
       // its own reference to what the backward pass needs)
       if (full) h.dispose();

@@ -7,15 +7,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Discriminator } from './discriminator.js';
-import type { BnMode } from './batchNorm.js';
+import { inferenceContext, type ForwardContext } from './context.js';
 
-export function gradCam(d: Discriminator, x: tf.Tensor4D, bn: Exclude<BnMode, 'train' | 'train-shared'> = 'per-image'): tf.Tensor4D {
+export function gradCam(d: Discriminator, x: tf.Tensor4D, ctx: ForwardContext = inferenceContext('per-image')): tf.Tensor4D {
   return tf.tidy(() => {
     const [, S, W] = x.shape;
-    const a = d.lastConv(x, bn); // [N,s,s,C]
+    const a = d.lastConv(x, ctx); // [N,s,s,C]
     // logits of different images are independent (per-image or running BN), so
     // the gradient of their sum gives each image's own gradient
-    const grad = tf.grad((t: tf.Tensor) => tf.sum(d.fromLastConv(t as tf.Tensor4D, bn)))(a);
+    const grad = tf.grad((t: tf.Tensor) => tf.sum(d.fromLastConv(t as tf.Tensor4D, ctx)))(a);
     const weights = tf.mean(grad, [1, 2], true); // [N,1,1,C]
     const cam = tf.relu(tf.sum(tf.mul(weights, a), 3, true)) as tf.Tensor4D; // [N,s,s,1]
     const up = tf.image.resizeBilinear(cam, [S, W], false, true);

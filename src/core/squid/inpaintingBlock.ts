@@ -12,9 +12,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
 import type { ModelConfig } from './presets.js';
-import type { Rng } from '../util/rng.js';
 import { Conv2d, LayerNorm, Linear } from './layers.js';
-import { BatchNorm, type BnMode } from './batchNorm.js';
+import { BatchNorm } from './batchNorm.js';
+import { trainingRng, type ForwardContext } from './context.js';
 import { FoldedConvBn } from '../infer/foldedConvBn.js';
 import { MemoryQueue } from './memoryQueue.js';
 import { MemoryMatrix } from './memoryMatrix.js';
@@ -106,14 +106,14 @@ export class InpaintingBlock {
   }
 
   /** ReLU(BN(conv1x1(x))) of bottleneck i; compiled for inference, one folded convolution (src/core/infer/foldedConvBn.ts) */
-  private convBnRelu(i: 0 | 1, x: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
+  private convBnRelu(i: 0 | 1, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const [conv, norm, folded] = i === 0 ? [this.conv1, this.bn1, this.folded[0]] : [this.conv2, this.bn2, this.folded[1]];
-    if (bn === 'running' && folded.ready) return folded.apply(x, 'relu');
-    return tf.relu(norm.apply(conv.apply(x), bn));
+    if (ctx.bn === 'running' && folded.ready) return folded.apply(x, 'relu');
+    return tf.relu(norm.apply(conv.apply(x), ctx.bn));
   }
 
-  /** x [B*N, s, s, C]; rng: masks (training), undefined = inference */
-  apply(x: tf.Tensor4D, bn: BnMode, rng: Rng | undefined): InpaintingOutput {
+  /** x [B*N, s, s, C] */
+  apply(x: tf.Tensor4D, ctx: ForwardContext): InpaintingOutput {
     const m = this.config;
     const N = this.positions;
     const [bn4, s] = x.shape;
@@ -121,13 +121,13 @@ export class InpaintingBlock {
     const d = this.queryDim;
     const c = m.inpaintChannels;
 
-    const f = this.convBnRelu(0, x, bn); // [B*N,s,s,c]
+    const f = this.convBnRelu(0, x, ctx); // [B*N,s,s,c]
     const q = tf.reshape(f, [B * N, d]);
 
     // memory read: [Q, rows, d]
     const grouped = this.memory instanceof MemoryQueue ? this.memory.numQueues : this.memory.numMemories;
     const qm = grouped === 1 ? tf.reshape(q, [1, B * N, d]) : tf.transpose(tf.reshape(q, [B, N, d]), [1, 0, 2]);
-    const read = this.memory.read(qm as tf.Tensor3D, m.shrinkageTopK, m.ablation.gumbelShrinkage, rng ? 'train' : 'inference');
+    const read = this.memory.read(qm as tf.Tensor3D, m.shrinkageTopK, m.ablation.gumbelShrinkage, ctx.training ? 'train' : 'inference');
     const nRead = grouped === 1 ? tf.reshape(read, [B, N, d]) : tf.transpose(read, [1, 0, 2]); // [B,N,d]
 
     // keys = values = the read-outs of the 8 neighbours, a zero token for each
@@ -141,8 +141,9 @@ export class InpaintingBlock {
     n = tf.relu(tf.add(this.norm2.apply(this.ff2.apply(this.ff1.apply(n, 'relu'))), n));
 
     const withCode = tf.concat([tf.reshape(n, [B * N, s, s, c]), positionCode(B, N, s)], 3);
-    const out = this.convBnRelu(1, withCode as tf.Tensor4D, bn);
-    const features = rng && m.ablation.maskedShortcut ? maskedShortcut(out, x, rng, m.maskKeepProb) : out;
+    const out = this.convBnRelu(1, withCode as tf.Tensor4D, ctx);
+    const masked = ctx.training && m.ablation.maskedShortcut;
+    const features = masked ? maskedShortcut(out, x, trainingRng(ctx, 'the in-painting block'), m.maskKeepProb) : out;
     return { features, queries: q as tf.Tensor2D };
   }
 }

@@ -8,6 +8,7 @@ import { kaimingUniform, type Init, type ParamStore } from './params.js';
 import { FoldedConvBn } from '../infer/foldedConvBn.js';
 import { layerNorm } from '../ops/layerNorm.js';
 import { dense } from '../ops/dense.js';
+import type { ForwardContext } from './context.js';
 
 export class Conv2d {
   readonly kernel: tf.Variable; // [k, k, in, out]
@@ -33,13 +34,13 @@ export class Conv2d {
   /**
    * [N,H,W,in] -> [N,H',W',out], H' = floor((H + 2 pad - k) / stride) + 1.
    * One FusedConv2D kernel with the bias (no separate Add pass; the same
-   * math as conv2d + bias, gradients included). inference: when the model
-   * is compiled for inference and no gradient tape records, on a constant
-   * copy of the weights that the native backend keeps in its own layout
-   * (src/core/infer/foldedConvBn.ts).
+   * math as conv2d + bias, gradients included). In an inference forward
+   * (ctx) of a model compiled for inference, with no gradient tape
+   * recording, on a constant copy of the weights that the native backend
+   * keeps in its own layout (src/core/infer/foldedConvBn.ts).
    */
-  apply(x: tf.Tensor4D, inference = false): tf.Tensor4D {
-    if (inference && this.inference.readyWithoutTape) return this.inference.apply(x, 'linear');
+  apply(x: tf.Tensor4D, ctx?: ForwardContext): tf.Tensor4D {
+    if (ctx && !ctx.training && this.inference.readyWithoutTape) return this.inference.apply(x, 'linear');
     return tf.fused.conv2d({ x, filter: this.kernel as tf.Tensor4D, strides: this.stride, pad: this.pad, bias: this.bias });
   }
 }

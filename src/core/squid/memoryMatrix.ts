@@ -17,7 +17,7 @@ export class MemoryMatrix {
   }
 
   /** q [M,B,d] -> [M,B,d] */
-  read(q: tf.Tensor3D, topK: number, gumbel: boolean, mode: ReadMode = 'train'): tf.Tensor3D {
+  read(q: tf.Tensor3D, topK: number, gumbel: boolean, mode: ReadMode): tf.Tensor3D {
     return memoryRead(q, this.memory as tf.Tensor3D, topK, gumbel, mode);
   }
 }

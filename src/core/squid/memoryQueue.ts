@@ -23,7 +23,7 @@ export class MemoryQueue {
   }
 
   /** q [Q,B,d] -> [Q,B,d] (no gradient reaches the queue) */
-  read(q: tf.Tensor3D, topK: number, gumbel: boolean, mode: ReadMode = 'train'): tf.Tensor3D {
+  read(q: tf.Tensor3D, topK: number, gumbel: boolean, mode: ReadMode): tf.Tensor3D {
     return memoryRead(q, stopGradient(this.memory as tf.Tensor3D), topK, gumbel, mode);
   }
 

@@ -16,7 +16,7 @@ import { sparseRead } from '../ops/sparseRead.js';
 
 export type ReadMode = 'train' | 'inference';
 
-export function memoryRead(q: tf.Tensor3D, memory: tf.Tensor3D, topK: number, gumbel: boolean, mode: ReadMode = 'train'): tf.Tensor3D {
+export function memoryRead(q: tf.Tensor3D, memory: tf.Tensor3D, topK: number, gumbel: boolean, mode: ReadMode): tf.Tensor3D {
   const w = tf.matMul(q, memory, false, true); // [M,B,S]
   const [, S] = memory.shape;
   if (mode === 'inference' && gumbel && topK < S) {

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
 import { Conv2d } from './layers.js';
-import { BatchNorm, type BnMode } from './batchNorm.js';
+import { BatchNorm } from './batchNorm.js';
+import type { ForwardContext } from './context.js';
 import { reluGradFromOutput } from '../ops/reluGrad.js';
 import { FoldedConvBn } from '../infer/foldedConvBn.js';
 import { hasResidualBlockKernel, residualBlock } from '../ops/residualBlock.js';
@@ -66,8 +67,8 @@ export class ResidualBlock {
    * backward pass needs are saved by the tape as kept clones (tidy does not
    * dispose kept tensors), and the tape refers to the others only by id.
    */
-  apply(x: tf.Tensor4D, bn: BnMode, opts: { releaseInput?: boolean } = {}): tf.Tensor4D {
-    if (bn === 'running' && this.folded[0].ready) {
+  apply(x: tf.Tensor4D, ctx: ForwardContext, opts: { releaseInput?: boolean } = {}): tf.Tensor4D {
+    if (ctx.bn === 'running' && this.folded[0].ready) {
       // compiled for inference (src/core/infer/compile.ts): each conv + BN (+ ReLU) folded into one convolution, the
       // last one adding a and applying the ReLU as it writes (b and a + b are
       // never stored); releaseInput: x is the caller's temporary, freed once
@@ -88,9 +89,9 @@ export class ResidualBlock {
       });
     }
     return tf.tidy(() => {
-      const a = tf.relu(this.bn1.apply(this.conv1.apply(x), bn));
-      const h = tf.relu(this.bn2.apply(this.conv2.apply(a), bn));
-      const b = this.bn3.apply(this.conv3.apply(h), bn);
+      const a = tf.relu(this.bn1.apply(this.conv1.apply(x), ctx.bn));
+      const h = tf.relu(this.bn2.apply(this.conv2.apply(a), ctx.bn));
+      const b = this.bn3.apply(this.conv3.apply(h), ctx.bn);
       return addRelu(a, b);
     });
   }

@@ -22,7 +22,7 @@ import { MemoryQueue } from './memoryQueue.js';
 import { stopGradient } from '../tfjs/detach.js';
 import { mse, bceWithLogits } from './losses.js';
 import { gradCam } from './gradCam.js';
-import type { BnMode } from './batchNorm.js';
+import { inferenceContext, trainingContext, type ForwardContext } from './context.js';
 import type { InferenceScope } from '../infer/scope.js';
 
 export const GENERATOR_PREFIX = 'generator/';
@@ -107,20 +107,19 @@ class Squid implements SquidModel {
   }
 
   /**
-   * Generator forward. rng given = training mode (batch BN + running updates,
-   * masks); shared: running statistics moved as by two forwards (the teacher's
-   * as by one: the reference runs it only in the generator step).
+   * Generator forward (ctx: training or inference, context.ts). A shared
+   * training forward moves the running statistics as two forwards would;
+   * the teacher's as one (the reference runs it only in the generator step).
    */
-  private generate(x: tf.Tensor4D, rng: Rng | undefined, withTeacher: boolean, shared = false): Generated {
-    if (rng) this.inferenceScope.assertTrainable();
-    const bn: BnMode = rng ? (shared ? 'train-shared' : 'train') : 'running';
-    const teacherBn: BnMode = rng ? 'train' : 'running';
-    const { bottleneck, skips } = this.m.encoder.apply(x, bn);
+  private generate(x: tf.Tensor4D, ctx: ForwardContext, withTeacher: boolean): Generated {
+    if (ctx.training) this.inferenceScope.assertTrainable();
+    const teacherCtx = ctx.training ? trainingContext(ctx.rng, 'train') : ctx;
+    const { bottleneck, skips } = this.m.encoder.apply(x, ctx);
     // the position task's loss, in the generator step only (withTeacher: the discriminator step's forward does not need it)
-    const head = rng && withTeacher ? this.m.positionHead : undefined;
+    const head = ctx.training && withTeacher ? this.m.positionHead : undefined;
     const position = head?.loss(skips[skips.length - 1] as tf.Tensor4D);
     const sg = this.preset.model.ablation.stopGradient;
-    const inp = this.m.inpainting?.apply(bottleneck, bn, rng);
+    const inp = this.m.inpainting?.apply(bottleneck, ctx);
     let s = inp ? inp.features : bottleneck;
     const teacher = withTeacher ? this.m.teacher : undefined;
     let t = teacher ? (sg ? stopGradient(bottleneck) : bottleneck) : undefined;
@@ -130,25 +129,25 @@ class Squid implements SquidModel {
     const L = this.m.student.levels;
     for (let i = 0; i < L; i++) {
       const skip = skips[L - 1 - i] as Skip;
-      if (!rng && !teacher) {
+      if (!ctx.training && !teacher) {
         // inference: each level in its own scope, its input and skip freed as
         // it ends (nothing else reads them), so a batch holds one level's
         // intermediates at a time instead of the whole decoder's
         const prev = s;
-        s = tf.tidy(() => this.m.student.level(i, prev, skip, bn, rng));
+        s = tf.tidy(() => this.m.student.level(i, prev, skip, ctx));
         tf.dispose(skip instanceof tf.Tensor ? [prev, skip] : prev);
         continue;
       }
-      s = this.m.student.level(i, s, skip, bn, rng);
+      s = this.m.student.level(i, s, skip, ctx);
       if (teacher && t) {
-        t = teacher.level(i, t, sg && skip instanceof tf.Tensor ? stopGradient(skip) : skip, teacherBn, undefined);
-        if (rng) dist.push(mse(s, t));
+        t = teacher.level(i, t, sg && skip instanceof tf.Tensor ? stopGradient(skip) : skip, teacherCtx);
+        if (ctx.training) dist.push(mse(s, t));
         else gaps.push(tf.mean(tf.reshape(tf.squaredDifference(s, t), [B, -1]), 1) as tf.Tensor1D); // per patch rows are image-major
       }
     }
-    const out: Generated = { recon: this.m.student.output(s, !rng) };
-    if (teacher && t && rng) {
-      out.teacherRecon = teacher.output(t);
+    const out: Generated = { recon: this.m.student.output(s, ctx) };
+    if (teacher && t && ctx.training) {
+      out.teacherRecon = teacher.output(t, teacherCtx);
       out.distillation = tf.addN(dist);
     }
     if (gaps.length > 0) out.gap = tf.addN(gaps) as tf.Tensor1D;
@@ -158,27 +157,27 @@ class Squid implements SquidModel {
   }
 
   discriminatorLoss(x: tf.Tensor4D, rng: Rng): tf.Scalar {
-    const fake = stopGradient(this.generate(x, rng, false).recon);
+    const fake = stopGradient(this.generate(x, trainingContext(rng), false).recon);
     return this.discriminatorLossOn(x, fake);
   }
 
   discriminatorLossOn(x: tf.Tensor4D, fake: tf.Tensor4D): tf.Scalar {
     this.inferenceScope.assertTrainable();
     const d = this.m.discriminator;
-    const real = bceWithLogits(d.apply(x, 'train'), 1);
-    const faked = bceWithLogits(d.apply(fake, 'train'), 0);
+    const real = bceWithLogits(d.apply(x, trainingContext()), 1);
+    const faked = bceWithLogits(d.apply(fake, trainingContext()), 0);
     return tf.mul(tf.add(real, faked), this.preset.train.lossWeights.discriminator);
   }
 
   adversarialLoss(recon: tf.Tensor4D): tf.Scalar {
     this.inferenceScope.assertTrainable();
-    return tf.mul(bceWithLogits(this.m.discriminator.apply(recon, 'train'), 1), this.preset.train.lossWeights.generator);
+    return tf.mul(bceWithLogits(this.m.discriminator.apply(recon, trainingContext()), 1), this.preset.train.lossWeights.generator);
   }
 
   /** The non-adversarial generator losses of a training forward (kept: they outlive tidy scopes). */
   private generatorParts(x: tf.Tensor4D, rng: Rng, shared: boolean): SharedGeneratorForward {
     const w = this.preset.train.lossWeights;
-    const g = this.generate(x, rng, true, shared);
+    const g = this.generate(x, trainingContext(rng, shared ? 'train-shared' : 'train'), true);
     const zero = (): tf.Scalar => tf.scalar(0);
     const reconstruction = tf.mul(mse(g.recon, x), w.reconstruction) as tf.Scalar;
     const teacher = g.teacherRecon ? (tf.mul(mse(g.teacherRecon, x), w.teacher) as tf.Scalar) : zero();
@@ -208,13 +207,13 @@ class Squid implements SquidModel {
   }
 
   reconstruct(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => this.generate(x, undefined, false).recon);
+    return tf.tidy(() => this.generate(x, inferenceContext(), false).recon);
   }
 
   reconstructWithGap(x: tf.Tensor4D): { recon: tf.Tensor4D; gap: tf.Tensor1D } {
     return tf.tidy(() => {
-      if (!this.m.teacher) return { recon: this.generate(x, undefined, false).recon, gap: tf.zeros([x.shape[0]]) as tf.Tensor1D };
-      const g = this.generate(x, undefined, true);
+      if (!this.m.teacher) return { recon: this.generate(x, inferenceContext(), false).recon, gap: tf.zeros([x.shape[0]]) as tf.Tensor1D };
+      const g = this.generate(x, inferenceContext(), true);
       return { recon: g.recon, gap: g.gap as tf.Tensor1D };
     });
   }
@@ -227,7 +226,7 @@ class Squid implements SquidModel {
 
   /** The deepest per-patch encoder map, inference mode: [B*N, s, s, C] */
   private patchMap(x: tf.Tensor4D): tf.Tensor4D {
-    const { skips } = this.m.encoder.apply(x, 'running');
+    const { skips } = this.m.encoder.apply(x, inferenceContext());
     return skips[skips.length - 1] as tf.Tensor4D;
   }
 
@@ -271,11 +270,11 @@ class Squid implements SquidModel {
   }
 
   discriminatorLogits(x: tf.Tensor4D, bn: DiscriminatorBnMode = 'per-image'): tf.Tensor1D {
-    return tf.tidy(() => this.m.discriminator.apply(x, bn));
+    return tf.tidy(() => this.m.discriminator.apply(x, inferenceContext(bn)));
   }
 
   gradCam(x: tf.Tensor4D): tf.Tensor4D {
-    return gradCam(this.m.discriminator, x, 'per-image');
+    return gradCam(this.m.discriminator, x, inferenceContext('per-image'));
   }
 
   getState(): Record<string, tf.Tensor> {

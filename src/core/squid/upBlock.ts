@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
 import { ResidualBlock } from './residualBlock.js';
-import type { BnMode } from './batchNorm.js';
+import type { ForwardContext } from './context.js';
 import type { Skip } from './encoder.js';
 import { concatChannels } from '../ops/concatChannels.js';
 
@@ -19,13 +19,13 @@ export class UpBlock {
   }
 
   /** skip: the map to concatenate (concat), else anything with the target shape */
-  apply(x: tf.Tensor4D, skip: Skip, bn: BnMode): tf.Tensor4D {
+  apply(x: tf.Tensor4D, skip: Skip, ctx: ForwardContext): tf.Tensor4D {
     const [, h, w] = skip.shape;
     const up = x.shape[1] === h && x.shape[2] === w ? x : tf.image.resizeBilinear(x, [h, w], false, true);
-    if (!this.concat) return this.block.apply(up, bn, { releaseInput: up !== x });
+    if (!this.concat) return this.block.apply(up, ctx, { releaseInput: up !== x });
     if (!(skip instanceof tf.Tensor)) throw new Error(`UpBlock: a concatenating level needs the skip map, got only its shape ${JSON.stringify(skip.shape)}`);
     const input = concatChannels(skip, up);
     if (up !== x) up.dispose();
-    return this.block.apply(input, bn, { releaseInput: true });
+    return this.block.apply(input, ctx, { releaseInput: true });
   }
 }
