@@ -13,6 +13,8 @@ import { createOptimizers, ganStep } from '../src/node/train/ganStep.js';
 import { rocAuc } from '../src/node/metrics/roc.js';
 import { Rng } from '../src/core/util/rng.js';
 import { microPreset } from './modelHarness.js';
+import { computeScoring } from '../src/node/score/statistics.js';
+import { Detector } from '../src/core/score/detector.js';
 
 before(async () => {
   await useBackend('auto', { quiet: true });
@@ -53,6 +55,9 @@ test('position score: only models with a position task have it; a score kind wit
   assert.ok(scoreKindsOf(withPosition().model).includes('position'));
   assert.ok(!scoreKindsOf(withPosition(0).model).includes('position'));
   assert.throws(() => validatePreset({ ...getPreset('tiny'), score: 'position' }), /positionLoss/);
+  assert.ok(scoreKindsOf(withPosition().model).includes('input+position'), 'the combined kind comes with its parts');
+  assert.ok(!scoreKindsOf(getPreset('tiny').model).includes('input+position'));
+  assert.throws(() => validatePreset({ ...getPreset('tiny'), score: 'input+position' }), /positionLoss/);
   assert.throws(() => applyOverrides(getPreset('tiny'), { model: { positionLoss: -1 } }), PresetError);
 });
 
@@ -87,7 +92,7 @@ function quadrants(n: number, rng: Rng, swap: boolean): Float32Array {
   return out;
 }
 
-test('position task: training lowers its loss, and the position score tells swapped patches from normal ones', async () => {
+test('position task: training lowers its loss, the position score tells swapped patches from normal ones, and input+position adds the parts\' z', async () => {
   const preset = applyOverrides(withPosition(1), { train: { batchSize: 8, generatorLr: 3e-3 } });
   const model = createSquid(preset);
   const opt = createOptimizers(model, preset);
@@ -111,5 +116,20 @@ test('position task: training lowers its loss, and the position score tells swap
   // higher raw = more normal: score anomalies as -raw
   const a = rocAuc([...Array(40).fill(0), ...Array(40).fill(1)], Array.from(raw, (v) => -v));
   assert.ok(a > 0.9, `position AUC ${a}`);
+
+  // the combined kind: statistics written after its parts', and the Detector's raw value is the sum of the parts' z
+  const scoring = await computeScoring(model, quadrants(24, new Rng(5), false), 16, null);
+  const both = scoring['input+position'];
+  assert.ok(both && scoring.input && scoring.position, 'scoring.json holds input, position and input+position');
+  assert.ok(Math.abs(both.mean) < 1e-4, `a sum of z over the same training images has mean 0 (${both.mean})`);
+  const detector = new Detector(model, scoring, { kind: 'input+position' });
+  const images = Float32Array.from([...normal.subarray(0, 5 * 256), ...swapped.subarray(0, 5 * 256)]);
+  const r = await detector.rawScores(images, ['input', 'position', 'input+position']);
+  const z = (k: 'input' | 'position', i: number) => ((rawOf(r, k)[i] as number) - scoring[k]!.mean) / scoring[k]!.std;
+  rawOf(r, 'input+position').forEach((v, i) => assert.ok(Math.abs(v - z('input', i) - z('position', i)) < 1e-4, `image ${i}`));
+  const one = await detector.score(images.subarray(0, 256));
+  assert.equal(one.kind, 'input+position');
+  assert.ok(Math.abs(one.raw - (rawOf(r, 'input+position')[0] as number)) < 1e-4, 'score() gives the same combined value');
+  detector.release();
   model.dispose();
 });

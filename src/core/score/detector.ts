@@ -11,7 +11,7 @@ import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
 import { presetScore, type Preset } from '../squid/presets.js';
 import { statsOf, type ScoringJson, type ScoreStats } from './stats.js';
 import type { SquidJson } from '../export/squidJson.js';
-import { anomalyScores, rawOf, scoreBatch, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
+import { anomalyScores, combineRaw, rawOf, scoreBatch, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
 import { SquidError } from '../util/errors.js';
 import { compileForInference, type CompiledInference } from '../infer/compile.js';
 
@@ -116,9 +116,9 @@ export class Detector {
     return image.dataSync() as Float32Array;
   }
 
-  /** Raw scores of n images held in `pixels` (n*S*S): the given kinds, default all. */
-  rawScores(pixels: Float32Array, kinds?: readonly ScoreKind[]): Promise<RawScores> {
-    return scoreImages(this.model, pixels, this.size, { bn: this.bn, kinds });
+  /** Raw scores of n images held in `pixels` (n*S*S): the given kinds, default all (combined kinds from their parts and the stored statistics). */
+  async rawScores(pixels: Float32Array, kinds: readonly ScoreKind[] = this.model.scoreKinds): Promise<RawScores> {
+    return combineRaw(await scoreImages(this.model, pixels, this.size, { bn: this.bn, kinds }), kinds, this.scoring);
   }
 
   /** Scores of raw values of one kind at the stored statistics. */
@@ -170,7 +170,7 @@ export class Detector {
    * of its position, z / MEMORY_HEAT_FULL_Z clamped to [0, 1], constant over
    * the patch; or (position) 1 - the probability the position head gives
    * each patch's own position, constant over the patch. Default: the
-   * memory and position scores' own kinds, else Grad-CAM.
+   * memory and position scores' own kinds (input+position: position's), else Grad-CAM.
    */
   async heatmap(image: DetectorInput, kind: HeatmapKind = this.defaultHeatmap): Promise<{ heatmap: Float32Array; reconstruction: Float32Array }> {
     const x = tf.tensor4d(this.pixels(image), [1, this.size, this.size, 1]);
@@ -183,7 +183,8 @@ export class Detector {
 
   /** The heatmap this detector's score explains best. */
   get defaultHeatmap(): HeatmapKind {
-    return this.kind === 'memory' || this.kind === 'position' ? this.kind : 'gradcam';
+    if (this.kind === 'memory') return 'memory';
+    return this.kind === 'position' || this.kind === 'input+position' ? 'position' : 'gradcam';
   }
 
   /** x, recon [1,S,S,1] -> [1,S,S,1] in [0, 1] */
@@ -237,8 +238,9 @@ export class Detector {
       }
       const t2 = clock();
       const scores: Partial<Record<ScoreKind, KindScore>> = {};
-      for (const kind of kinds) {
-        const raw = rawOf(r.raw, kind)[0] as number;
+      const all = combineRaw(r.raw, kinds, this.scoring);
+      for (const kind of kinds.filter((k) => all[k])) {
+        const raw = rawOf(all, kind)[0] as number;
         const st = this.scoring[kind]; // an export may hold statistics for some kinds only
         scores[kind] = { raw, anomaly: st && Number.isFinite(st.mean) ? (anomalyScores([raw], st.mean, st.std)[0] as number) : null };
       }

@@ -8,7 +8,11 @@
  *     asked about the image);
  *   distillation: -(teacher-student gap): the image's distillation term,
  *     how far the memory-bound student strays from the memory-free teacher;
- *   memory, position: presets.ts (models that have them).
+ *   memory, position: presets.ts (models that have them);
+ *   combined kinds (input+position): the sum of their parts' standardized
+ *     values; they need the parts' training statistics (combineRaw), so
+ *     scoreBatch and scoreImages give the parts, and the Detector and the
+ *     statistics add the combined values.
  * docs/detection.md has the measurements behind each preset's default.
  * The anomaly score is 1 - sigmoid((raw - mean) / std), with mean and std
  * over training images: higher = more anomalous, in (0, 1).
@@ -23,7 +27,7 @@ import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
 import { SquidError } from '../util/errors.js';
 import { withInference } from '../infer/compile.js';
 
-import { SCORE_KINDS, type ScoreKind } from '../squid/presets.js';
+import { COMBINED_SCORE_PARTS, isCombinedKind, measuredKinds, SCORE_KINDS, type MeasuredScoreKind, type ScoreKind } from '../squid/presets.js';
 
 export { SCORE_KINDS, type ScoreKind };
 
@@ -62,7 +66,7 @@ export class NonFiniteScoreError extends SquidError {
 export interface ScoreOptions {
   /** Discriminator batch norm (default per-image: a score never depends on the batch). */
   bn?: DiscriminatorBnMode;
-  /** The kinds to compute (default all the model has); the teacher decoder runs only for "distillation". */
+  /** The kinds to compute (default all the model has; a combined kind gives its parts); the teacher decoder runs only for "distillation". */
   kinds?: readonly ScoreKind[];
 }
 
@@ -82,11 +86,11 @@ export function scoreBatch(model: SquidModel, x: tf.Tensor4D, opts: ScoreOptions
 }
 
 async function scoreCompiled(model: SquidModel, x: tf.Tensor4D, opts: ScoreOptions & { keepReconstruction?: boolean }): Promise<BatchScores> {
-  const kinds = opts.kinds ?? model.scoreKinds;
+  const kinds = measuredKinds(opts.kinds ?? model.scoreKinds);
   // the teacher decoder runs only for the kind that reads it (it adds a decoder pass)
   const { recon, gap } = kinds.includes('distillation') ? model.reconstructWithGap(x) : { recon: model.reconstruct(x), gap: undefined };
   const bn = opts.bn ?? 'per-image';
-  const compute: Record<ScoreKind, () => tf.Tensor1D> = {
+  const compute: Record<MeasuredScoreKind, () => tf.Tensor1D> = {
     discriminator: () => model.discriminatorLogits(recon, bn),
     residual: () => tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])) as tf.Tensor1D,
     input: () => model.discriminatorLogits(x, bn),
@@ -133,7 +137,7 @@ async function scoreAll(model: SquidModel, pixels: Float32Array, size: number, o
   const n = pixels.length / per;
   if (!Number.isInteger(n)) throw new RangeError(`scoreImages: ${pixels.length} values is not a whole number of ${size}x${size} images`);
   const bs = Math.max(1, opts.batchSize ?? 16);
-  const kinds = opts.kinds ?? model.scoreKinds;
+  const kinds = measuredKinds(opts.kinds ?? model.scoreKinds);
   const out: RawScores = Object.fromEntries(kinds.map((k) => [k, new Float32Array(n)]));
   for (let start = 0; start < n; start += bs) {
     const m = Math.min(bs, n - start);
@@ -154,6 +158,31 @@ async function scoreAll(model: SquidModel, pixels: Float32Array, size: number, o
         r.reconstruction.dispose();
       }
     }
+  }
+  return out;
+}
+
+/**
+ * raw with the values of the combined kinds among `kinds` added: for each,
+ * the sum over its parts of (raw - mean) / max(std, SCORE_STD_FLOOR), with
+ * the parts' statistics over normal training images (higher = more normal).
+ * A combined kind whose parts have no statistics, or no raw values, is
+ * left out (the caller's statsOf or rawOf then says which kind is missing).
+ */
+export function combineRaw(raw: RawScores, kinds: readonly ScoreKind[], stats: Partial<Record<ScoreKind, { mean: number; std: number }>>): RawScores {
+  const out: RawScores = { ...raw };
+  for (const kind of kinds.filter(isCombinedKind)) {
+    const parts = COMBINED_SCORE_PARTS[kind];
+    if (parts.some((p) => !stats[p] || !raw[p])) continue;
+    const n = rawOf(raw, parts[0] as ScoreKind).length;
+    const sum = new Float32Array(n);
+    for (const part of parts) {
+      const s = stats[part] as { mean: number; std: number };
+      const r = rawOf(raw, part);
+      const std = Math.max(s.std, SCORE_STD_FLOOR);
+      for (let i = 0; i < n; i++) sum[i] = (sum[i] as number) + ((r[i] as number) - s.mean) / std;
+    }
+    out[kind] = sum;
   }
   return out;
 }

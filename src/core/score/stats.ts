@@ -25,6 +25,7 @@ export type BaseScoreKind = Exclude<ScoreKind, OptionalScoreKind>;
 export type ScoringJson = Record<BaseScoreKind, ScoreStats> & {
   memory?: ScoreStats;
   position?: ScoreStats;
+  'input+position'?: ScoreStats;
   trainImages: number;
   /** The floor applied to every std (SCORE_STD_FLOOR; absent in older files, which replaced a std of 0 by 1). */
   stdFloor?: number;
@@ -34,7 +35,7 @@ export type ScoringJson = Record<BaseScoreKind, ScoreStats> & {
 /** The statistics of one kind; an error naming the kind when the scoring has none (a model without a patch memory has no "memory"). */
 export function statsOf(scoring: ScoringJson, kind: ScoreKind): ScoreStats {
   const s = scoring[kind];
-  const why = kind === 'memory' ? ' (the model has no patch memory)' : kind === 'position' ? ' (the model has no position task)' : '';
+  const why = kind === 'memory' ? ' (the model has no patch memory)' : kind.includes('position') ? ' (the model has no position task, or the run was scored before the kind existed)' : '';
   if (!s) throw new SquidError(`these score statistics have no "${kind}" score${why}`);
   return s;
 }

@@ -121,14 +121,33 @@ export interface TrainConfig {
  *     decoder, bound to its memories, strays from the memory-free teacher;
  *   position: the smallest, over grid positions, log-probability that the
  *     position head gives the patch's own position: how surely every patch
- *     sits where it belongs; only models with a position task.
+ *     sits where it belongs; only models with a position task;
+ *   input+position: a combined kind (COMBINED_SCORE_PARTS): the sum of its
+ *     parts' standardized values, each (raw - mean) / std with the mean and
+ *     std over normal training images, so fitted on normal images only.
  */
-export type ScoreKind = 'discriminator' | 'residual' | 'input' | 'distillation' | 'memory' | 'position';
-export const SCORE_KINDS: readonly ScoreKind[] = ['discriminator', 'residual', 'input', 'distillation', 'memory', 'position'];
+export type ScoreKind = 'discriminator' | 'residual' | 'input' | 'distillation' | 'memory' | 'position' | 'input+position';
+export const SCORE_KINDS: readonly ScoreKind[] = ['discriminator', 'residual', 'input', 'distillation', 'memory', 'position', 'input+position'];
+
+/** The combined kinds, each with its parts (measured kinds). */
+export type CombinedScoreKind = 'input+position';
+export const COMBINED_SCORE_PARTS: Readonly<Record<CombinedScoreKind, readonly MeasuredScoreKind[]>> = { 'input+position': ['input', 'position'] };
+/** The kinds a forward pass measures (every kind but the combined ones). */
+export type MeasuredScoreKind = Exclude<ScoreKind, CombinedScoreKind>;
+
+export function isCombinedKind(kind: string): kind is CombinedScoreKind {
+  return Object.hasOwn(COMBINED_SCORE_PARTS, kind);
+}
+
+/** The measured kinds that kinds need: each measured kind itself, each combined kind's parts; no repeats, in SCORE_KINDS order. */
+export function measuredKinds(kinds: readonly ScoreKind[]): MeasuredScoreKind[] {
+  const need = new Set<ScoreKind>(kinds.flatMap((k) => (isCombinedKind(k) ? COMBINED_SCORE_PARTS[k] : [k])));
+  return SCORE_KINDS.filter((k): k is MeasuredScoreKind => need.has(k) && !isCombinedKind(k));
+}
 
 /** The kinds only some models have. */
-export type OptionalScoreKind = 'memory' | 'position';
-export const OPTIONAL_SCORE_KINDS: readonly OptionalScoreKind[] = ['memory', 'position'];
+export type OptionalScoreKind = 'memory' | 'position' | 'input+position';
+export const OPTIONAL_SCORE_KINDS: readonly OptionalScoreKind[] = ['memory', 'position', 'input+position'];
 
 export function isOptionalKind(kind: string): kind is OptionalScoreKind {
   return (OPTIONAL_SCORE_KINDS as readonly string[]).includes(kind);
@@ -137,6 +156,7 @@ export function isOptionalKind(kind: string): kind is OptionalScoreKind {
 /** Whether a model of this configuration computes an optional kind, and what it needs otherwise. */
 export function optionalKindNeeds(model: ModelConfig, kind: OptionalScoreKind): string | undefined {
   if (kind === 'memory') return model.patchMemory ? undefined : 'model.patchMemory';
+  // a combined kind needs what its parts need ("input+position": the position task)
   return (model.positionLoss ?? 0) > 0 ? undefined : 'model.positionLoss > 0';
 }
 
@@ -153,6 +173,7 @@ export const SCORE_KIND_LABELS: Readonly<Record<ScoreKind, string>> = {
   distillation: 'the teacher-student gap (distillation term) of the image',
   memory: "the distance of the image's patches to the nearest normal patches in the space-aware patch memory",
   position: "how surely the position head places each of the image's patches at its own grid position",
+  'input+position': "the discriminator's logit of the input image plus the position score, each standardized on normal training images",
 };
 
 export interface Preset {

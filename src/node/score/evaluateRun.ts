@@ -92,7 +92,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
         const { heatmap } = await detector.heatmap(input, 'memory');
         shown.push({ label: 'patch distance', png: await encodeGrayPng(heatmap, size, size) });
       }
-      if (primary === 'position') {
+      if (primary === 'position' || primary === 'input+position') {
         // which patches the position head does not place at their own position (white: probability 0)
         const { heatmap } = await detector.heatmap(input, 'position');
         shown.push({ label: 'out of place', png: await encodeGrayPng(heatmap, size, size) });

@@ -10,7 +10,8 @@
 import type { SquidModel } from '../../core/squid/types.js';
 import { rocAuc } from '../metrics/roc.js';
 import { chooseThreshold } from '../metrics/threshold.js';
-import { anomalyScores, meanStd, rawOf, scoreImages, SCORE_KINDS, SCORE_STD_FLOOR, type RawScores, type ScoreKind } from '../../core/score/scorer.js';
+import { anomalyScores, combineRaw, meanStd, rawOf, scoreImages, SCORE_KINDS, SCORE_STD_FLOOR, type RawScores, type ScoreKind } from '../../core/score/scorer.js';
+import { isCombinedKind, measuredKinds } from '../../core/squid/presets.js';
 import type { ScoreStats, ScoringJson } from '../io/runDir.js';
 
 /** Labelled images held in memory. */
@@ -48,11 +49,23 @@ export interface ValidationResult {
   spread: Partial<Record<ScoreKind, ClassSpread>>;
 }
 
-export async function validate(model: SquidModel, val: LabelledPixels): Promise<ValidationResult> {
-  const raw = await scoreImages(model, val.x, val.size);
+/**
+ * Validation AUC and class spread of every kind the model computes. A
+ * combined kind needs its parts' statistics over normal training images:
+ * `reference` (training images, n*S*S) gives them; without it combined
+ * kinds are left out.
+ */
+export async function validate(model: SquidModel, val: LabelledPixels, reference?: Float32Array): Promise<ValidationResult> {
+  let raw = await scoreImages(model, val.x, val.size);
+  const combined = model.scoreKinds.filter(isCombinedKind);
+  if (reference && combined.length > 0) {
+    const ref = await scoreImages(model, reference, val.size, { kinds: measuredKinds(combined) });
+    const stats = Object.fromEntries(measuredKinds(combined).map((k) => [k, meanStd(rawOf(ref, k))]));
+    raw = combineRaw(raw, combined, stats);
+  }
   const spread: Partial<Record<ScoreKind, ClassSpread>> = {};
   const round = (v: number) => Number(v.toPrecision(5));
-  for (const k of model.scoreKinds) {
+  for (const k of model.scoreKinds.filter((kind) => raw[kind])) {
     const of = (label: number) => {
       const s = meanStd(rawOf(raw, k).filter((_, i) => val.labels[i] === label));
       return { mean: round(s.mean), std: round(s.std) };
@@ -62,10 +75,27 @@ export async function validate(model: SquidModel, val: LabelledPixels): Promise<
   return { auc: aucOfRaw(raw, val.labels), spread };
 }
 
+/** One kind's statistics: mean and std over training images, and the threshold (val-f1 on val, else normal-quantile on training). */
+function kindStats(train: Float32Array, val: { labels: number[]; raw: Float32Array } | null): ScoreStats {
+  const { mean, std } = meanStd(train);
+  const safeStd = Math.max(std, SCORE_STD_FLOOR);
+  const chosen = val
+    ? chooseThreshold(
+        { kind: 'val-f1' },
+        { evaluated: { labels: [], scores: [] }, validation: { labels: val.labels, scores: anomalyScores(val.raw, mean, safeStd) } },
+      )
+    : chooseThreshold(
+        { kind: 'normal-quantile', q: DEFAULT_QUANTILE },
+        { evaluated: { labels: [], scores: [] }, normalReference: anomalyScores(train, mean, safeStd) },
+      );
+  return { mean, std: safeStd, threshold: chosen.value, policy: chosen.policy, trainRaw: Array.from(train) };
+}
+
 /**
  * Score statistics of a trained model: training images (n*S*S) give mean and
  * std per kind; the threshold comes from the validation set (val-f1) when
- * given, else from the training images (normal-quantile:0.95).
+ * given, else from the training images (normal-quantile:0.95). The measured
+ * kinds first, then the combined kinds from their parts' statistics.
  */
 export async function computeScoring(
   model: SquidModel,
@@ -74,25 +104,16 @@ export async function computeScoring(
   val: LabelledPixels | null,
 ): Promise<ScoringJson> {
   const n = trainPixels.length / (size * size);
-  const trainRaw = await scoreImages(model, trainPixels, size);
-  const valRaw = val ? await scoreImages(model, val.x, val.size) : null;
+  let trainRaw = await scoreImages(model, trainPixels, size);
+  let valRaw = val ? await scoreImages(model, val.x, val.size) : null;
   const stats: Partial<Record<ScoreKind, ScoreStats>> = {};
-  for (const k of model.scoreKinds) {
-    const train = rawOf(trainRaw, k);
-    const { mean, std } = meanStd(train);
-    const safeStd = Math.max(std, SCORE_STD_FLOOR);
-    const trainScores = anomalyScores(train, mean, safeStd);
-    const chosen =
-      val && valRaw
-        ? chooseThreshold(
-            { kind: 'val-f1' },
-            { evaluated: { labels: [], scores: [] }, validation: { labels: val.labels, scores: anomalyScores(rawOf(valRaw, k), mean, safeStd) } },
-          )
-        : chooseThreshold(
-            { kind: 'normal-quantile', q: DEFAULT_QUANTILE },
-            { evaluated: { labels: [], scores: [] }, normalReference: trainScores },
-          );
-    stats[k] = { mean, std: safeStd, threshold: chosen.value, policy: chosen.policy, trainRaw: Array.from(train) };
-  }
+  const add = (kinds: readonly ScoreKind[]): void => {
+    for (const k of kinds) stats[k] = kindStats(rawOf(trainRaw, k), val && valRaw ? { labels: val.labels, raw: rawOf(valRaw, k) } : null);
+  };
+  add(measuredKinds(model.scoreKinds));
+  const combined = model.scoreKinds.filter(isCombinedKind);
+  trainRaw = combineRaw(trainRaw, combined, stats);
+  valRaw = valRaw ? combineRaw(valRaw, combined, stats) : null;
+  add(combined);
   return { ...(stats as Record<ScoreKind, ScoreStats>), trainImages: n, stdFloor: SCORE_STD_FLOOR, date: new Date().toISOString() };
 }

@@ -13,7 +13,7 @@
  * The loop's state is one object (TrainState), the checkpoint's shape.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { isOptionalKind, optionalKindNeeds, presetScore, scoreKindsOf, type Preset } from '../../core/squid/presets.js';
+import { isCombinedKind, isOptionalKind, optionalKindNeeds, presetScore, scoreKindsOf, type Preset } from '../../core/squid/presets.js';
 import type { SquidModel } from '../../core/squid/types.js';
 import { Rng } from '../../core/util/rng.js';
 import { SquidError } from '../../core/util/errors.js';
@@ -279,7 +279,9 @@ async function endEpoch(c: Ctx, stop: TrainResult['stoppedBy'] | null): Promise<
       if (preset.model.patchMemory) c.progress.info(`filling the patch memory from ${preset.model.patchMemory.slots} training images...`);
       refreshPatchMemory(c.model, opts.source, opts.statsImages);
       c.progress.info(`validating on ${valSet.labels.length} images...`);
-      return validate(c.model, valSet);
+      // combined kinds standardize their parts on training images, the ones the final statistics use
+      const reference = c.model.scoreKinds.some(isCombinedKind) ? opts.source.sample(opts.statsImages ?? 200) : undefined;
+      return validate(c.model, valSet, reference);
     });
     const sel = val.auc[c.selectBy];
     if (sel !== undefined && (s.bestValAuc === null || sel > s.bestValAuc)) {
