@@ -27,7 +27,7 @@ import {
   loadModelInPage,
   openApp,
   scoreInPage,
-} from '../test/e2eHarness.js';
+} from '../test/e2e/harness.js';
 import { argValue } from './args.js';
 
 interface BackendResult {

@@ -3,7 +3,7 @@
 // F(4x4, 3x3) (jit_wino_4x3, AVX-512) when the CPU has it and the shape pays
 // off; everything else runs direct on NHWC. Winograd works on blocked
 // layouts (conv/memory.cc reorders in and out) and sums in another order:
-// results differ from direct by rounding (test/native.conv.test.ts holds
+// results differ from direct by rounding (test/node/backend/conv.test.ts holds
 // both to tfjs-cpu). SQUID_CONV_WINOGRAD=0 turns it off. The thresholds
 // below come from the measurements in bench/README.md ("Native convolution").
 #include <cstdlib>

@@ -11,7 +11,7 @@
  * floor(f / 2) blocks first when that is 2 or more, then applies a triangle
  * filter widened by the remaining factor, half-pixel centres; enlarging
  * interpolates linearly at source position x * (src / dst) - 0.5, edges
- * clamped. Known differences (measured by test/export.pixels.test.ts): up
+ * clamped. Known differences (measured by test/core/image/pixels.test.ts): up
  * to a few 8-bit levels where libvips' fixed-point taps differ, more when
  * one axis enlarges while the other shrinks; JPEG shrink-on-load; 16-bit
  * PNGs reach the browser as 8-bit; EXIF rotation is the browser's.

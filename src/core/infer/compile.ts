@@ -5,7 +5,7 @@
  * convolutions (foldedConvBn.ts; one native kernel per residual block where
  * the backend has it), and its standalone output convolutions on constant
  * copies the backend keeps prepared. The math is the paper's either way
- * (test/model.fusedPaths.test.ts); only speed and rounding differ.
+ * (test/core/squid/fusedPaths.test.ts); only speed and rounding differ.
  * Scoring compiles on its own (scorer.ts, Detector); training refuses a
  * compiled model. Compiles nest; the forms go when the last is released.
  * Browser-safe.

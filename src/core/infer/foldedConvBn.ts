@@ -5,7 +5,7 @@
  *   BN(conv(x, W) + b) = conv(x, W * s) + (b - running_mean) * s + beta
  * so one FusedConv2D with the folded filter and bias (and the ReLU fused)
  * replaces a convolution, a batch-norm pass and a ReLU pass: the same math
- * up to rounding (test/model.fusedPaths.test.ts). The folded filter and bias
+ * up to rounding (test/core/squid/fusedPaths.test.ts). The folded filter and bias
  * are made on first use while the model is compiled for inference
  * (compile.ts) and dropped when it is released: the weights cannot change in
  * between (training refuses a compiled model; setState invalidates). The

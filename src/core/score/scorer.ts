@@ -19,7 +19,7 @@
  * A score does not depend on the other images of its batch (per-image batch
  * norm), up to float rounding: the native backend's kernels sum in an order
  * that depends on the batch size, which moves a raw score by ~1e-6 (within
- * 1e-5 relative, tested in test/reliability.test.ts).
+ * 1e-5 relative, tested in test/node/reliability.test.ts).
  * Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -14,7 +14,7 @@
  * tensor (aliasing: pinned instead). Higher-order gradients (nested tapes)
  * are left alone. The math is untouched; only lifetimes change.
  * Opt out with SQUID_LEAN_BACKPROP=0. Engine-internal: checked against
- * tfjs-core 4.22 (test/native.lean.test.ts compares gradients and memory).
+ * tfjs-core 4.22 (test/node/backend/lean.test.ts compares gradients and memory).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { tfjsInternalsKnown } from './version.js';

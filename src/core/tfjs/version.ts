@@ -3,7 +3,7 @@
  * (detach.ts, tapePause.ts, leanBackprop.ts): they reach into tfjs-core's
  * engine (tape state, addTapeNode, data-id reference counts) as it is in the
  * versions listed here. Another tfjs-core must be checked by their tests
- * (test/native.lean.test.ts, test/model.components.test.ts) before it is
+ * (test/node/backend/lean.test.ts, test/core/squid/components.test.ts) before it is
  * added.
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -4,7 +4,7 @@
  * - ResizeBilinearGrad: tfjs-cpu 4.22 ignores halfPixelCenters, so its
  *   gradient of a half-pixel resize (PyTorch's align_corners=False, the
  *   model's up blocks) is not the adjoint of the forward. Replaced by the
- *   exact adjoint (test/native.resize.test.ts checks <dy, R x> = <R^T dy, x>).
+ *   exact adjoint (test/node/backend/resize.test.ts checks <dy, R x> = <R^T dy, x>).
  * - The fused kernels of src/node/backend/ops (Adam step, batch-norm moments
  *   and backward) get JavaScript versions on cpu.
  * Browser-safe (no Node imports).

@@ -19,7 +19,7 @@
  * (one mask draw instead of two), the generator step uses the updated
  * discriminator, the queues get this forward's queries, and batch-norm
  * running statistics move as the reference's two forwards move them
- * (BnMode 'train-shared'). test/train.sharedForward.test.ts checks losses,
+ * (BnMode 'train-shared'). test/node/train/sharedForward.test.ts checks losses,
  * weights and state against the two-forward path with the same masks.
  */
 import * as tf from '@tensorflow/tfjs-core';
