@@ -1,4 +1,4 @@
-// A residual block at inference in one call (src/core/ops/residualBlock.ts),
+// A residual block at inference in one call (src/core/ops/residualBlock/op.ts),
 // with the batch norms folded into the filters:
 //   a = relu(conv1(x) + b1); h = relu(conv2(a) + b2); y = relu(conv3(h) + b3 + a)
 // a and h stay in the layouts their convolutions wrote them in and are

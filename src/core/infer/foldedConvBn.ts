@@ -21,8 +21,8 @@ import type { Conv2d } from '../squid/layers.js';
 import { BN_EPS, type BatchNorm } from '../squid/batchNorm.js';
 import type { InferenceScope } from './scope.js';
 import { hintConstant } from '../ops/hints.js';
-import { convAddRelu } from '../ops/convAddRelu.js';
-import type { BlockConv } from '../ops/residualBlock.js';
+import { convAddRelu } from '../ops/convAddRelu/op.js';
+import type { BlockConv } from '../ops/residualBlock/op.js';
 import { tapeRecording } from '../tfjs/tapePause.js';
 
 export class FoldedConvBn {
@@ -58,7 +58,7 @@ export class FoldedConvBn {
     return tf.engine().runKernel(tf.FusedConv2D, { x, filter, bias }, attrs) as tf.Tensor4D;
   }
 
-  /** [N,H,W,in], residual [N,H',W',out] -> ReLU(BN_running(conv(x)) + residual) (src/core/ops/convAddRelu.ts) */
+  /** [N,H,W,in], residual [N,H',W',out] -> ReLU(BN_running(conv(x)) + residual) (src/core/ops/convAddRelu/op.ts) */
   applyAddRelu(x: tf.Tensor4D, residual: tf.Tensor4D): tf.Tensor4D {
     const { filter, bias } = this.folded();
     return convAddRelu({ x, filter, bias, residual }, { strides: this.conv.stride, pad: this.conv.pad });

@@ -6,7 +6,7 @@
  * with gamma and beta read at (index within the slice) % their length (per
  * channel, or per feature for layer norm), as tfjs's batchNorm reads its
  * parameters. One kernel where the active backend has it (native:
- * src/node/backend/kernels/batchnorm.ts; cpu: the loop below), else tfjs ops
+ * src/node/backend/kernels/custom/sliceNorm.ts; cpu: the loop below), else tfjs ops
  * (browser backends, and under a gradient tape: the kernels have no
  * gradient). Browser-safe.
  */

@@ -14,8 +14,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.js';
 import { stopGradient } from '../tfjs/detach.js';
-import { batchMoments, batchNormTrainGrad } from '../ops/batchNormTrain.js';
-import { perImageNorm } from '../ops/perImageNorm.js';
+import { batchMoments, batchNormTrainGrad } from '../ops/batchNormTrain/op.js';
+import { perImageNorm } from '../ops/perImageNorm/op.js';
 
 export type BnMode = 'train' | 'train-shared' | 'running' | 'per-image';
 
@@ -73,7 +73,7 @@ export class BatchNorm {
  * Training-mode batch norm with the batch statistics (mean, variance of x
  * over N,H,W) given, and the closed-form backward pass (fewer, larger
  * kernels than differentiating the composite; one fused kernel where the
- * backend has it, see src/core/ops/batchNormTrain.ts):
+ * backend has it, see src/core/ops/batchNormTrain/op.ts):
  *   xhat = (x - mean) * rstd
  *   dbeta = sum(dy), dgamma = sum(dy * xhat)
  *   dx = gamma * rstd * (dy - dbeta / M - xhat * dgamma / M),  M = N*H*W

@@ -9,7 +9,7 @@
  * w [..., S] -> [..., S]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hasShrinkTopK, shrinkTopKKernel } from '../ops/shrinkTopK.js';
+import { hasShrinkTopK, shrinkTopKKernel } from '../ops/shrinkTopK/op.js';
 
 /** L1-normalized relu(y - t) * y / (|y - t| + 1e-12) along the last axis; t broadcasts. */
 function shrinkAbove(y: tf.Tensor, t: tf.Tensor): tf.Tensor {
@@ -46,7 +46,7 @@ export function hardShrink(y: tf.Tensor, k: number): tf.Tensor {
  * y [..., S] -> weights [..., k], indices [..., k]
  */
 export function shrinkTopK(y: tf.Tensor, k: number): { weights: tf.Tensor; indices: tf.Tensor } {
-  // one kernel on cpu and native (src/core/ops/shrinkTopK.ts), tfjs ops elsewhere
+  // one kernel on cpu and native (src/core/ops/shrinkTopK/op.ts), tfjs ops elsewhere
   if (y.dtype === 'float32' && hasShrinkTopK()) return shrinkTopKKernel(y, k);
   return shrinkTopKOps(y, k);
 }

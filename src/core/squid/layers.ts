@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { kaimingUniform, type Init, type ParamStore } from './params.js';
 import { FoldedConvBn } from '../infer/foldedConvBn.js';
-import { layerNorm } from '../ops/layerNorm.js';
+import { layerNorm } from '../ops/layerNorm/op.js';
 import { dense } from '../ops/dense.js';
 import type { ForwardContext } from './context.js';
 

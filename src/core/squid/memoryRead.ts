@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gumbelShrinkage, shrinkTopK } from './gumbelShrinkage.js';
-import { sparseRead } from '../ops/sparseRead.js';
+import { sparseRead } from '../ops/sparseRead/op.js';
 
 export type ReadMode = 'train' | 'inference';
 

@@ -10,9 +10,9 @@ import type { ParamStore } from './params.js';
 import { Conv2d } from './layers.js';
 import { BatchNorm } from './batchNorm.js';
 import type { ForwardContext } from './context.js';
-import { reluGradFromOutput } from '../ops/reluGrad.js';
+import { reluGradFromOutput } from '../ops/reluGrad/op.js';
 import { FoldedConvBn } from '../infer/foldedConvBn.js';
-import { hasResidualBlockKernel, residualBlock } from '../ops/residualBlock.js';
+import { hasResidualBlockKernel, residualBlock } from '../ops/residualBlock/op.js';
 
 /**
  * relu(a + b) for same-shaped a, b, as one differentiable op that saves only

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { correctedResizeBilinearGrad } from './kernels/resize.js';
-import { installCpuFusedKernels } from '../../core/ops/cpuKernels.js';
+import { installCpuFusedKernels } from '../../core/ops/registry.js';
 
 let installed = false;
 

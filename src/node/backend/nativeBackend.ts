@@ -20,9 +20,11 @@ import { matmulKernels } from './kernels/matmul.js';
 import { layoutKernels } from './kernels/layout.js';
 import { resizeKernels } from './kernels/resize.js';
 import { batchnormKernels } from './kernels/batchnorm.js';
-import { fusedKernels, nativeInPlaceAdam } from './kernels/fused.js';
-import { setInPlaceAdam } from '../../core/ops/adamUpdate.js';
-import { gradientKernels, installGradientOverrides, reluGradCpu, RELU_GRAD } from './kernels/gradients.js';
+import { customKernels } from './kernels/custom/index.js';
+import { nativeInPlaceAdam } from './kernels/custom/adamUpdate.js';
+import { setInPlaceAdam } from '../../core/ops/adamUpdate/op.js';
+import { installGradientOverrides } from './kernels/gradients.js';
+import { installCpuFusedKernels } from '../../core/ops/registry.js';
 import type { NativeKernel } from './kernels/types.js';
 
 export const NATIVE_BACKEND = 'native';
@@ -76,8 +78,8 @@ export class NativeBackend extends MathBackendCPU {
 export function nativeKernels(addon: NativeAddon): NativeKernel[] {
   return [
     ...convKernels(addon), ...elementwiseKernels(addon), ...reduceKernels(addon), ...matmulKernels(addon),
-    ...layoutKernels(addon), ...resizeKernels(addon), ...batchnormKernels(addon), ...gradientKernels(addon),
-    ...fusedKernels(addon),
+    ...layoutKernels(addon), ...resizeKernels(addon), ...batchnormKernels(addon),
+    ...customKernels(addon),
   ];
 }
 
@@ -107,7 +109,9 @@ export async function registerNativeBackend(): Promise<BackendInfo> {
   if (registered) return registered;
   const addon = loadAddon();
   const info = addon.info();
-  // '@tensorflow/tfjs' (imported by select.ts) has registered the cpu kernels.
+  // '@tensorflow/tfjs' (imported by select.ts) has registered the cpu kernels; the custom ops'
+  // JavaScript kernels join them (the native kernels' fallback and test reference)
+  installCpuFusedKernels();
   const cpuKernels = tf.getKernelsForBackend('cpu');
   if (cpuKernels.length === 0) throw new Error('the tfjs cpu backend has no kernels registered');
   // SQUID_NATIVE_KERNELS=Conv2D,Conv2DBackpropInput,... keeps only those native (profiling before/after).
@@ -115,9 +119,7 @@ export async function registerNativeBackend(): Promise<BackendInfo> {
   const natives = new Map(
     nativeKernels(addon).filter((k) => !only || only.includes(k.kernelName)).map((k) => [k.kernelName, k]),
   );
-  // our fused kernels get JavaScript versions on cpu (fallback and test reference)
-  if (!tf.getKernel(RELU_GRAD, 'cpu')) tf.registerKernel({ kernelName: RELU_GRAD, backendName: 'cpu', kernelFunc: reluGradCpu });
-  const cpuByName = new Map([...cpuKernels, tf.getKernel(RELU_GRAD, 'cpu')!].map((k) => [k.kernelName, k]));
+  const cpuByName = new Map(cpuKernels.map((k) => [k.kernelName, k]));
   if (!tf.findBackendFactory(NATIVE_BACKEND)) {
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 1);
   }

@@ -8,7 +8,7 @@
  * hides its learning rate, hence this small class.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { adamUpdate, adamUpdateInPlace } from '../../core/ops/adamUpdate.js';
+import { adamUpdate, adamUpdateInPlace } from '../../core/ops/adamUpdate/op.js';
 
 export interface AdamConfig {
   lr: number;

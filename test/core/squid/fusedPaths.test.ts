@@ -1,7 +1,7 @@
 /**
  * The model's fused paths against the plain tfjs-op math they replace:
  * Conv2d as one FusedConv2D (vs conv2d + bias add), training-mode BatchNorm
- * through src/core/ops/batchNormTrain.ts (vs autodiff of the tf.moments
+ * through src/core/ops/batchNormTrain/op.ts (vs autodiff of the tf.moments
  * composite), ResidualBlock in a tf.tidy (vs the same block written out in
  * plain ops, untidied). Each runs on the active backend (native, or cpu with
  * its JavaScript fused kernels) and on 'plain-ops', tfjs-cpu without the
@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { useBackend } from '../../../src/node/backend/select.js';
-import { ADAM_UPDATE, BATCH_MOMENTS, BATCH_NORM_GRAD } from '../../../src/core/ops/names.js';
+import { ADAM_UPDATE } from '../../../src/core/ops/adamUpdate/op.js';
+import { BATCH_MOMENTS, BATCH_NORM_GRAD } from '../../../src/core/ops/batchNormTrain/op.js';
 import { ParamStore } from '../../../src/core/squid/params.js';
 import { Conv2d } from '../../../src/core/squid/layers.js';
 import { BatchNorm } from '../../../src/core/squid/batchNorm.js';

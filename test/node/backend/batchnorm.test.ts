@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../../src/core/util/rng.js';
-import { perImageNorm, perImageNormOps } from '../../../src/core/ops/perImageNorm.js';
-import { LAYER_NORM, PER_IMAGE_NORM } from '../../../src/core/ops/names.js';
-import { layerNorm, layerNormOps } from '../../../src/core/ops/layerNorm.js';
+import { perImageNorm, perImageNormOps } from '../../../src/core/ops/perImageNorm/op.js';
+import { LAYER_NORM } from '../../../src/core/ops/layerNorm/op.js';
+import { PER_IMAGE_NORM } from '../../../src/core/ops/perImageNorm/op.js';
+import { layerNorm, layerNormOps } from '../../../src/core/ops/layerNorm/op.js';
 import { nativeCallCounts } from '../../../src/node/backend/nativeBackend.js';
 import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn } from './nativeHarness.js';
 

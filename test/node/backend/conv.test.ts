@@ -5,9 +5,10 @@ import { Rng } from '../../../src/core/util/rng.js';
 import { loadAddon } from '../../../src/node/backend/native/addon.js';
 import { hintConstant } from '../../../src/core/ops/hints.js';
 import { isEvicted } from '../../../src/node/backend/native/constantFilters.js';
-import { convAddRelu, convAddReluOps } from '../../../src/core/ops/convAddRelu.js';
-import { CONV_ADD_RELU, RESIDUAL_BLOCK } from '../../../src/core/ops/names.js';
-import { residualBlock, residualBlockOps, type BlockConv } from '../../../src/core/ops/residualBlock.js';
+import { convAddRelu, convAddReluOps } from '../../../src/core/ops/convAddRelu/op.js';
+import { CONV_ADD_RELU } from '../../../src/core/ops/convAddRelu/op.js';
+import { RESIDUAL_BLOCK } from '../../../src/core/ops/residualBlock/op.js';
+import { residualBlock, residualBlockOps, type BlockConv } from '../../../src/core/ops/residualBlock/op.js';
 import { nativeCallCounts } from '../../../src/node/backend/nativeBackend.js';
 import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn, type Input } from './nativeHarness.js';
 

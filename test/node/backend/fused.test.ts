@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../../src/core/util/rng.js';
-import { adamUpdate, adamUpdateOps, type AdamHyper } from '../../../src/core/ops/adamUpdate.js';
-import { batchMoments, batchNormTrainGrad, batchNormTrainGradOps } from '../../../src/core/ops/batchNormTrain.js';
+import { adamUpdate, adamUpdateOps, type AdamHyper } from '../../../src/core/ops/adamUpdate/op.js';
+import { batchMoments, batchNormTrainGrad, batchNormTrainGradOps } from '../../../src/core/ops/batchNormTrain/op.js';
 import { assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn, assertClose } from './nativeHarness.js';
 
 const skip = await nativeSkipReason();

@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../../src/core/util/rng.js';
 import assert from 'node:assert/strict';
 import { assertClose, assertRanNatively, compareBackends, nativeSkipReason, randomInput, runOn } from './nativeHarness.js';
-import { sparseRead, sparseReadOps } from '../../../src/core/ops/sparseRead.js';
-import { SPARSE_READ } from '../../../src/core/ops/names.js';
+import { sparseRead, sparseReadOps } from '../../../src/core/ops/sparseRead/op.js';
+import { SPARSE_READ } from '../../../src/core/ops/sparseRead/op.js';
 
 const skip = await nativeSkipReason();
 

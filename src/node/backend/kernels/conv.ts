@@ -9,13 +9,10 @@ import { ACTIVATION_CODES, type ConvParams, type NativeAddon, type Shape4 } from
 import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { constantId, evictIfKept, isEvicted } from '../native/constantFilters.js';
 import { maybe, need, type NativeKernel } from './types.js';
-import { CONV_ADD_RELU, RESIDUAL_BLOCK } from '../../../core/ops/names.js';
-import type { ConvAddReluAttrs } from '../../../core/ops/convAddRelu.js';
-import type { ResidualBlockAttrs } from '../../../core/ops/residualBlock.js';
 
 type Pad = tf.Conv2DAttrs['pad'];
 
-function convInfo(
+export function convInfo(
   xShape: number[], wShape: number[], strides: number | [number, number], dilations: number | [number, number],
   pad: Pad, rounding: 'floor' | 'round' | 'ceil' | undefined,
 ): { info: tf.backend_util.Conv2DInfo; params: ConvParams } | null {
@@ -39,7 +36,7 @@ function convInfo(
 const EMPTY = new Float32Array(0);
 
 /** A forward convolution's filter array: empty when the filter was evicted (the addon holds it; constantFilters.ts). */
-function filterValues(be: MathBackendCPU, filter: tf.TensorInfo): Float32Array {
+export function filterValues(be: MathBackendCPU, filter: tf.TensorInfo): Float32Array {
   return isEvicted(filter.dataId) ? EMPTY : f32(be, filter);
 }
 
@@ -132,56 +129,5 @@ export function convKernels(addon: NativeAddon): NativeKernel[] {
     },
   };
 
-  // relu(conv(x) + bias + residual) (src/core/ops/convAddRelu.ts): the residual is added by a sum post-op
-  const convAddRelu: NativeKernel = {
-    kernelName: CONV_ADD_RELU,
-    run(args) {
-      const { backend } = args;
-      const x = need(args, 'x');
-      const filter = need(args, 'filter');
-      const bias = need(args, 'bias');
-      const residual = need(args, 'residual');
-      const a = args.attrs as unknown as ConvAddReluAttrs;
-      if (![x, filter, bias, residual].every(isF32)) return null;
-      const c = convInfo(x.shape, filter.shape, a.strides, 1, a.pad, undefined);
-      if (!c || size(bias.shape) !== filter.shape[3] || !tf.util.arraysEqual(residual.shape, c.info.outShape)) return null;
-      const be = backend as MathBackendCPU;
-      const outShape = c.info.outShape;
-      const y = alloc(size(outShape));
-      addon.conv2d(
-        f32(be, x), x.shape as Shape4, filterValues(be, filter), filter.shape as Shape4, f32(be, bias), y, outShape, c.params,
-        ACTIVATION_CODES.relu as number, 0, constantId(filter.dataId), f32(be, residual),
-      );
-      evictIfKept(be, addon, filter.dataId);
-      return output(be, outShape, y);
-    },
-  };
-
-  // a residual block at inference (src/core/ops/residualBlock.ts) in one call: native/src/conv/block.cc
-  const residualBlock: NativeKernel = {
-    kernelName: RESIDUAL_BLOCK,
-    run(args) {
-      const { backend } = args;
-      const x = need(args, 'x');
-      const f = [need(args, 'filter1'), need(args, 'filter2'), need(args, 'filter3')] as const;
-      const b = [need(args, 'bias1'), need(args, 'bias2'), need(args, 'bias3')] as const;
-      const a = args.attrs as unknown as ResidualBlockAttrs;
-      if (![x, ...f, ...b].every(isF32)) return null;
-      const c1 = convInfo(x.shape, f[0].shape, a.strides, 1, a.pad, undefined);
-      if (!c1) return null;
-      const c2 = convInfo(c1.info.outShape, f[1].shape, 1, 1, a.pad, undefined);
-      if (!c2 || !tf.util.arraysEqual(c2.info.outShape, c1.info.outShape) || !tf.util.arraysEqual(f[1].shape, f[2].shape)) return null;
-      if (f[1].shape[2] !== f[0].shape[3] || f[1].shape[3] !== f[0].shape[3]) return null;
-      if (b.some((t, i) => size(t.shape) !== f[i]!.shape[3])) return null;
-      const be = backend as MathBackendCPU;
-      const outShape = c2.info.outShape;
-      const y = alloc(size(outShape));
-      const w = (i: 0 | 1 | 2) => [filterValues(be, f[i]), f[i].shape as Shape4, f32(be, b[i]), constantId(f[i].dataId)] as const;
-      addon.convBlock(f32(be, x), x.shape as Shape4, ...w(0), ...w(1), ...w(2), y, outShape, c1.params, c2.params);
-      for (const t of f) evictIfKept(be, addon, t.dataId);
-      return output(be, outShape, y);
-    },
-  };
-
-  return [conv2d, fused, backpropInput, backpropFilter, convAddRelu, residualBlock];
+  return [conv2d, fused, backpropInput, backpropFilter];
 }

@@ -4,8 +4,6 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { ACTIVATION_CODES, type NativeAddon } from '../native/addon.js';
 import { alloc, f32, isF32, output, size } from '../native/storage.js';
 import { maybe, need, type KernelArgs, type NativeKernel } from './types.js';
-import { SPARSE_READ } from '../../../core/ops/names.js';
-import { sparseReadShapes } from '../../../core/ops/sparseRead.js';
 
 function run(addon: NativeAddon, args: KernelArgs, fused: boolean): tf.TensorInfo | null {
   const a = need(args, 'a');
@@ -45,24 +43,9 @@ function run(addon: NativeAddon, args: KernelArgs, fused: boolean): tf.TensorInf
   return output(be, outShape, c);
 }
 
-/** SquidSparseRead (src/core/ops/sparseRead.ts). */
-function sparseRead(addon: NativeAddon, args: KernelArgs): tf.TensorInfo | null {
-  const memory = need(args, 'memory');
-  const indices = need(args, 'indices');
-  const weights = need(args, 'weights');
-  if (!isF32(memory) || !isF32(weights) || indices.dtype !== 'int32') return null;
-  const [M, S, d, B, k] = sparseReadShapes(memory, indices, weights);
-  const be = args.backend as MathBackendCPU;
-  const out = alloc(M * B * d);
-  const ix = be.data.get(indices.dataId).values as Int32Array;
-  addon.sparseRead(f32(be, memory), [M, S, d], ix, f32(be, weights), [B, k], out);
-  return output(be, [M, B, d], out);
-}
-
 export function matmulKernels(addon: NativeAddon): NativeKernel[] {
   return [
     { kernelName: tf.BatchMatMul, run: (args) => run(addon, args, false) },
     { kernelName: tf._FusedMatMul, run: (args) => run(addon, args, true) },
-    { kernelName: SPARSE_READ, run: (args) => sparseRead(addon, args) },
   ];
 }

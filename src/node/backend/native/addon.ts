@@ -106,12 +106,12 @@ export interface NativeAddon {
   softmax(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
   /** Per-channel mean and biased variance of x viewed as [rows, channels]. */
   bnMoments(x: Float32Array, channels: number, mean: Float32Array, variance: Float32Array): void;
-  /** Closed-form training batch-norm backward (see src/core/ops/batchNormTrain.ts). */
+  /** Closed-form training batch-norm backward (see src/core/ops/batchNormTrain/op.ts). */
   bnBackward(
     dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, channels: number,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
   ): void;
-  /** One Adam step (see src/core/ops/adamUpdate.ts); hyper = [lr, beta1, beta2, eps, weightDecay, step]. */
+  /** One Adam step (see src/core/ops/adamUpdate/op.ts); hyper = [lr, beta1, beta2, eps, weightDecay, step]. */
   adamUpdate(
     w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
     hyper: [number, number, number, number, number, number],

@@ -8,7 +8,9 @@
  * output) can then be freed as soon as the forward pass has used it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { RELU_GRAD } from './names.js';
+
+/** The kernel's name (registered for cpu in ../registry.ts, for native in src/node/backend/kernels/custom/). */
+export const RELU_GRAD = 'SquidReluGrad';
 
 export function reluGradFromOutput(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
   if (y.dtype === 'float32' && dy.dtype === 'float32' && tf.getKernel(RELU_GRAD, tf.getBackend())) {

@@ -9,7 +9,9 @@
  * assigns w' and keeps m', v'.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE } from './names.js';
+
+/** The kernel's name (registered for cpu in ../registry.ts, for native in src/node/backend/kernels/custom/). */
+export const ADAM_UPDATE = 'SquidAdamUpdate';
 
 export interface AdamHyper {
   lr: number;

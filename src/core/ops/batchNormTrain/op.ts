@@ -9,7 +9,12 @@
  *     dx = gamma rstd (dy - dbeta / M - xhat dgamma / M), M = N*H*W
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_MOMENTS, BATCH_NORM_GRAD } from './names.js';
+
+/** The kernel's name (registered for cpu in ../registry.ts, for native in src/node/backend/kernels/custom/). */
+export const BATCH_NORM_GRAD = 'SquidBatchNormGrad';
+
+/** The kernel's name (registered for cpu in ../registry.ts, for native in src/node/backend/kernels/custom/). */
+export const BATCH_MOMENTS = 'SquidBatchMoments';
 
 const has = (name: string): boolean => !!tf.getKernel(name, tf.getBackend());
 

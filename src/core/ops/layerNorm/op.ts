@@ -8,8 +8,10 @@
  * x [..., d], gamma, beta [d] -> [..., d]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { LAYER_NORM } from './names.js';
-import { sliceNorm, sliceNormCpu, type SliceGeometry } from './sliceNorm.js';
+import { sliceNorm, type SliceGeometry } from '../sliceNorm.js';
+
+/** The kernel's name (registered for cpu in ../registry.ts, for native in src/node/backend/kernels/custom/). */
+export const LAYER_NORM = 'SquidLayerNorm';
 
 /** A slice per row of the last axis, one channel, gamma and beta per feature. */
 export function layerGeometry(shape: number[]): SliceGeometry | null {
@@ -30,6 +32,3 @@ export function layerNormOps<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta
 export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): T {
   return sliceNorm(LAYER_NORM, x, gamma, beta, epsilon, () => layerNormOps(x, gamma, beta, epsilon));
 }
-
-/** The cpu kernel. */
-export const layerNormCpu = sliceNormCpu(LAYER_NORM, layerGeometry);

@@ -9,8 +9,10 @@
  * x [N,H,W,C], gamma, beta [C] -> [N,H,W,C]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { PER_IMAGE_NORM } from './names.js';
-import { sliceNorm, sliceNormCpu, type SliceGeometry } from './sliceNorm.js';
+import { sliceNorm, type SliceGeometry } from '../sliceNorm.js';
+
+/** The kernel's name (registered for cpu in ../registry.ts, for native in src/node/backend/kernels/custom/). */
+export const PER_IMAGE_NORM = 'SquidPerImageNorm';
 
 /** A slice per image, statistics per channel. */
 export function perImageGeometry(shape: number[]): SliceGeometry | null {
@@ -31,6 +33,3 @@ export function perImageNormOps(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Ten
 export function perImageNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor4D {
   return sliceNorm(PER_IMAGE_NORM, x, gamma, beta, epsilon, () => perImageNormOps(x, gamma, beta, epsilon));
 }
-
-/** The cpu kernel. */
-export const perImageNormCpu = sliceNormCpu(PER_IMAGE_NORM, perImageGeometry);
