@@ -1,20 +1,20 @@
 /**
- * Browser-safe pixel preparation that mirrors the Node loader
- * (src/node/image/load.ts over sharp/libvips) on plain arrays: RGBA 8-bit ->
- * squash each of R, G, B to size x size ("linear" kernel, rounded to 8 bits
- * as sharp's output) -> grey = 0.299 R + 0.587 G + 0.114 B on the
- * gamma-encoded values (grey pixels, R = G = B, keep their value exactly);
- * alpha is dropped, not composited.
+ * Pixel preparation on plain arrays, one definition for Node and the
+ * browser (preparePixels): decoded R, G, B at the image's own resolution ->
+ * each resized to size x size ("linear" kernel, rounded back to its bit
+ * depth) -> grey = 0.299 R + 0.587 G + 0.114 B on the gamma-encoded values
+ * (grey pixels, R = G = B, keep their value exactly); alpha is dropped, not
+ * composited. Only decoding differs between the two (sharp's libjpeg-turbo
+ * and libpng, or the browser's; EXIF rotation is each one's own).
  *
  * Resampling, per axis, as measured on sharp 0.35 / libvips with
  * kernel 'linear': shrinking by a factor f box-averages floor(f / 2) x
  * floor(f / 2) blocks first when that is 2 or more, then applies a triangle
  * filter widened by the remaining factor, half-pixel centres; enlarging
  * interpolates linearly at source position x * (src / dst) - 0.5, edges
- * clamped. Known differences (measured by test/core/image/pixels.test.ts): up
- * to a few 8-bit levels where libvips' fixed-point taps differ, more when
- * one axis enlarges while the other shrinks; JPEG shrink-on-load; 16-bit
- * PNGs reach the browser as 8-bit; EXIF rotation is the browser's.
+ * clamped (the geometry of libvips' 'linear' kernel, which the Node loader
+ * used before this file became the one definition). 16-bit PNGs keep 16
+ * bits in Node and reach the browser as 8-bit.
  */
 
 const LUMA_R = 0.299;
@@ -127,28 +127,58 @@ function reduce(src: ArrayLike<number>, sw: number, sh: number, dw: number, dh: 
   return out;
 }
 
+/** How a non-square image becomes square: stretch to size x size ('squash', the reference), or keep the aspect ratio, fit inside and pad with black, centred ('pad'). */
+export type FitMode = 'squash' | 'pad';
+
+/** Decoded pixels at their own resolution: `channels` interleaved values per pixel (RGB or RGBA; alpha is dropped, not composited), each in [0, maxValue]. */
+export interface DecodedPixels {
+  data: ArrayLike<number>;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+  /** 255 for 8-bit images, 65535 for 16-bit ones. */
+  maxValue: number;
+}
+
 /**
- * RGBA bytes (width*height*4) -> grey [0, 1] at size x size (squash), as
- * the Node loader's default.
+ * The one preprocessing of squid-ts, in Node (src/node/image/load.ts, after
+ * sharp decodes the file) and in the browser (after the canvas decodes it):
+ * each of R, G, B resized to the target (resizeLinear) and rounded back to
+ * its bit depth, then grey = 0.299 R + 0.587 G + 0.114 B on the
+ * gamma-encoded values (grey pixels, R = G = B, keep their value exactly),
+ * in [0, 1]. -> size*size values, row-major.
  */
-export function prepareRgba(rgba: ArrayLike<number>, width: number, height: number, size: number): Float32Array {
+export function preparePixels(img: DecodedPixels, size: number, fit: FitMode = 'squash'): Float32Array {
+  const { data, width, height, channels, maxValue } = img;
   const n = width * height;
-  if (rgba.length !== n * 4) throw new RangeError(`prepareRgba: ${rgba.length} bytes for ${width}x${height}x4`);
-  const channels = [0, 1, 2].map((c) => {
+  if (data.length !== n * channels) throw new RangeError(`preparePixels: ${data.length} values for ${width}x${height}x${channels}`);
+  const scale = Math.min(size / width, size / height);
+  const [dw, dh] = fit === 'pad' ? [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))] : [size, size];
+  const planes = [0, 1, 2].map((c) => {
     const plane = new Float32Array(n);
-    for (let i = 0; i < n; i++) plane[i] = rgba[4 * i + c] as number;
-    if (width === size && height === size) return plane;
-    const r = resizeLinear(plane, width, height, size, size);
-    for (let i = 0; i < r.length; i++) r[i] = Math.min(255, Math.max(0, Math.round(r[i] as number)));
+    for (let i = 0; i < n; i++) plane[i] = data[channels * i + c] as number;
+    if (width === dw && height === dh) return plane;
+    const r = resizeLinear(plane, width, height, dw, dh);
+    for (let i = 0; i < r.length; i++) r[i] = Math.min(maxValue, Math.max(0, Math.round(r[i] as number)));
     return r;
   }) as [Float32Array, Float32Array, Float32Array];
-  const [R, G, B] = channels;
-  const out = new Float32Array(size * size);
-  for (let i = 0; i < out.length; i++) {
-    const r = R[i] as number;
-    const g = G[i] as number;
-    const b = B[i] as number;
-    out[i] = r === g && g === b ? r / 255 : (LUMA_R * r + LUMA_G * g + LUMA_B * b) / 255;
+  const [R, G, B] = planes;
+  const out = new Float32Array(size * size); // black where 'pad' leaves a border
+  const x0 = Math.floor((size - dw) / 2);
+  const y0 = Math.floor((size - dh) / 2);
+  for (let y = 0; y < dh; y++) {
+    for (let x = 0; x < dw; x++) {
+      const i = y * dw + x;
+      const r = R[i] as number;
+      const g = G[i] as number;
+      const b = B[i] as number;
+      out[(y0 + y) * size + x0 + x] = r === g && g === b ? r / maxValue : (LUMA_R * r + LUMA_G * g + LUMA_B * b) / maxValue;
+    }
   }
   return out;
+}
+
+/** RGBA bytes (width*height*4, what a canvas gives) -> grey [0, 1] at size x size (squash): preparePixels. */
+export function prepareRgba(rgba: ArrayLike<number>, width: number, height: number, size: number): Float32Array {
+  return preparePixels({ data: rgba, width, height, channels: 4, maxValue: 255 }, size);
 }

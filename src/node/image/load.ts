@@ -5,15 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { InputError } from '../../core/util/errors.js';
+import { preparePixels, type FitMode } from '../../core/image/pixels.js';
 
 export { encodeGrayPng, encodeRgbPng, saveGrayPng, pngDataUri } from './encode.js';
 
-/**
- * How a non-square image becomes square:
- * - 'squash': stretch to size x size, ignoring aspect ratio (the reference);
- * - 'pad': keep the aspect ratio, fit inside and pad with black (0), centred.
- */
-export type FitMode = 'squash' | 'pad';
+export type { FitMode };
 
 export interface LoadImageOptions {
   /** Output side in pixels (the result is size x size). */
@@ -57,16 +53,13 @@ function describeSharpError(err: unknown): string {
 }
 
 /** Luminance weights (ITU-R BT.601 on the gamma-encoded values, as PIL's convert('L')). */
-const LUMA_R = 0.299;
-const LUMA_G = 0.587;
-const LUMA_B = 0.114;
-
 /**
  * Decode image bytes into grayscale [0, 1]: size*size values, row-major.
- * RGB(A) is converted to luminance 0.299 R + 0.587 G + 0.114 B (BT.601 on
- * the stored, gamma-encoded values, as PIL's convert('L') that the reference
- * uses); alpha is dropped (not composited). 16-bit inputs keep 16-bit precision.
- * Resampling: bilinear ('linear' kernel). `path` only names the source in errors.
+ * sharp decodes the file at its own resolution (EXIF orientation honoured,
+ * 16-bit inputs kept 16-bit); the rest is src/core/image/pixels.ts's
+ * preparePixels, the same code the browser app runs, so a file gets the
+ * same pixels, and the same score, in both. `path` only names the source in
+ * errors.
  */
 export async function decodeImage(bytes: Uint8Array, path: string, opts: LoadImageOptions): Promise<Float32Array> {
   const size = opts.size;
@@ -76,33 +69,16 @@ export async function decodeImage(bytes: Uint8Array, path: string, opts: LoadIma
   try {
     const meta = await sharp(input, { failOn: 'error' }).metadata();
     const deep = meta.depth === 'ushort' || meta.depth === 'short' || meta.depth === 'uint' || meta.depth === 'float';
-    const fit = opts.fit ?? 'squash';
     const pipeline = sharp(input, { failOn: 'error' })
       .rotate() // honour EXIF orientation
-      .resize(size, size, {
-        fit: fit === 'squash' ? 'fill' : 'contain',
-        background: { r: 0, g: 0, b: 0, alpha: 1 },
-        kernel: 'linear',
-      })
       .removeAlpha()
       .toColourspace(deep ? 'rgb16' : 'srgb');
     const { data, info } = await pipeline.raw(deep ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
-    if (info.width !== size || info.height !== size || info.channels !== 3) {
-      throw new Error(`unexpected decoded layout ${info.width}x${info.height}x${info.channels}`);
-    }
-    const px: ArrayLike<number> = deep
+    if (info.channels !== 3) throw new Error(`unexpected decoded layout ${info.width}x${info.height}x${info.channels}`);
+    const values: ArrayLike<number> = deep
       ? new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
       : data;
-    const scale = deep ? 1 / 65535 : 1 / 255;
-    const out = new Float32Array(size * size);
-    for (let i = 0; i < out.length; i++) {
-      const r = px[3 * i] as number;
-      const g = px[3 * i + 1] as number;
-      const b = px[3 * i + 2] as number;
-      // Gray inputs have r = g = b: returned exactly.
-      out[i] = r === g && g === b ? r * scale : (LUMA_R * r + LUMA_G * g + LUMA_B * b) * scale;
-    }
-    return out;
+    return preparePixels({ data: values, width: info.width, height: info.height, channels: 3, maxValue: deep ? 65535 : 255 }, size, opts.fit ?? 'squash');
   } catch (err) {
     if (err instanceof ImageLoadError) throw err;
     throw new ImageLoadError(path, describeSharpError(err));
