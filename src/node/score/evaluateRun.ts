@@ -4,6 +4,7 @@
  * reconstruction thumbnails.
  */
 import { readFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { loadDetector } from '../api.js';
 import { encodeGrayPng } from '../image/encode.js';
@@ -32,7 +33,33 @@ export interface EvalOptions {
   backend?: string;
 }
 
-export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { thresholdNote: string }> {
+/** Warnings about the figures (in-sample data, a threshold that calls nearly every image one way), in words. */
+export type EvalWarnings = string[];
+
+/** Whether two folder paths name the same folder (after resolving links). */
+function sameFolder(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return path.resolve(a) === path.resolve(b);
+  }
+}
+
+/** The evaluated folder is the run's validation folder (the same folder, links resolved): say the figures are in-sample. */
+export function inSampleWarnings(runVal: string | null, data: string): EvalWarnings {
+  if (!runVal || !sameFolder(runVal, data)) return [];
+  return [`${data} is the run's validation folder, which picked the best epoch and the val-f1 threshold: these figures are in-sample (optimistic)`];
+}
+
+/** Nearly every image called one way at the threshold: say so (specificity or sensitivity below 5%). */
+export function thresholdWarnings(m: { specificity: number; sensitivity: number }): EvalWarnings {
+  const out: EvalWarnings = [];
+  if (m.specificity < 0.05) out.push(`the threshold calls ${(100 * (1 - m.specificity)).toFixed(0)}% of the normal images abnormal (specificity ${m.specificity.toFixed(2)}): it is degenerate on this data`);
+  if (m.sensitivity < 0.05) out.push(`the threshold calls ${(100 * (1 - m.sensitivity)).toFixed(0)}% of the abnormal images normal (sensitivity ${m.sensitivity.toFixed(2)}): it is degenerate on this data`);
+  return out;
+}
+
+export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { thresholdNote: string; warnings: EvalWarnings }> {
   const detector = await loadDetector(opts.run, opts.score ? { kind: opts.score } : {});
   const primary = detector.kind;
   try {
@@ -101,6 +128,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
     };
 
     const config = await readRunConfig(opts.run);
+    const warnings = inSampleWarnings(config.val, opts.data);
     const log = await readLog(opts.run);
     const last = log[log.length - 1];
     const meta: Record<string, string | number | boolean> = {
@@ -114,6 +142,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
       'score statistics': `${stats.mean.toPrecision(5)} +- ${stats.std.toPrecision(3)} over training images`,
     };
     if (opts.backend) meta.backend = opts.backend;
+    if (warnings.length > 0) meta.warning = warnings.join('; ');
     const others = SCORE_KINDS.filter((k) => k !== primary && rows[k]);
     const written = await writeReport({
       out: opts.out,
@@ -128,7 +157,8 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
       thumbnails,
       meta,
     });
-    return { ...written, thresholdNote };
+    warnings.push(...thresholdWarnings(written.metrics.metrics));
+    return { ...written, thresholdNote, warnings };
   } finally {
     detector.dispose();
   }

@@ -7,7 +7,7 @@
  * - a labelled folder (class sub-folders, normal/ = 0, others = 1).
  * Anomaly types come from labels.csv's type column, else from file-name
  * prefixes of abnormal images ("missing_003.png" -> missing), else from
- * the class folder when there are several abnormal classes.
+ * the class folder's name (PNEUMONIA/ -> PNEUMONIA).
  */
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -68,11 +68,10 @@ export function typesOf(items: readonly LabelledItem[]): TypedItem[] {
   const abnormal = items.filter((i) => i.label === 1);
   const prefix = (p: string) => /^([A-Za-z]+)_/.exec(path.basename(p))?.[1];
   const allPrefixed = abnormal.length > 0 && abnormal.every((i) => prefix(i.path) !== undefined);
-  const classes = new Set(abnormal.map((i) => i.className));
   return items.map((i) => ({
     path: i.path,
     label: i.label,
-    type: i.label === 0 ? 'normal' : allPrefixed ? (prefix(i.path) as string) : classes.size > 1 ? i.className : 'abnormal',
+    type: i.label === 0 ? 'normal' : allPrefixed ? (prefix(i.path) as string) : i.className,
   }));
 }
 

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { anomalyScores, meanStd } from '../../../src/core/score/scorer.js';
 import { colorMap, heatmapPanels, PANEL_GAP } from '../../../src/node/score/heatmapImage.js';
 import { readLabelledItems } from '../../../src/node/score/labelledSet.js';
+import { inSampleWarnings, thresholdWarnings } from '../../../src/node/score/evaluateRun.js';
 import { heatmapNames } from '../../../src/node/cli/verbs/score.js';
 import { saveGrayPng } from '../../../src/node/image/encode.js';
 
@@ -58,6 +59,11 @@ test('labelled sets: labels.csv with types, file-name prefixes, and bad rows nam
       ['zero_001.png', 1, 'zero'],
       ['0.png', 0, 'normal'],
     ]);
+    // Without prefixes: the class folder's name.
+    await saveGrayPng(path.join(dir, 'classes', 'NORMAL', 'a.png'), img, 3, 3);
+    await saveGrayPng(path.join(dir, 'classes', 'PNEUMONIA', 'b.png'), img, 3, 3);
+    const byClass = await readLabelledItems(path.join(dir, 'classes'));
+    assert.deepEqual(byClass.map((i) => [path.basename(i.path), i.type]).sort(), [['a.png', 'normal'], ['b.png', 'PNEUMONIA']]);
     // labels.csv wins, paths relative to its folder.
     writeFileSync(path.join(dir, 'set', 'labels.csv'), 'path,label,type\nnormal/0.png,0,normal\nabnormal/zero_000.png,1,flipped\n');
     const csv = await readLabelledItems(path.join(dir, 'set'));
@@ -80,4 +86,21 @@ test('labelled sets: labels.csv with types, file-name prefixes, and bad rows nam
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("eval warnings: the run's own validation folder is in-sample (links resolved); a threshold calling nearly everything one way is degenerate", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'squid-warn-'));
+  try {
+    mkdirSync(path.join(dir, 'val'));
+    mkdirSync(path.join(dir, 'test'));
+    symlinkSync(path.join(dir, 'val'), path.join(dir, 'val-link'));
+    assert.match(inSampleWarnings(path.join(dir, 'val'), path.join(dir, 'val-link'))[0] ?? '', /in-sample/);
+    assert.deepEqual(inSampleWarnings(path.join(dir, 'val'), path.join(dir, 'test')), []);
+    assert.deepEqual(inSampleWarnings(null, path.join(dir, 'val')), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.match(thresholdWarnings({ specificity: 0.02, sensitivity: 1 })[0] ?? '', /98% of the normal images abnormal/);
+  assert.match(thresholdWarnings({ specificity: 1, sensitivity: 0 })[0] ?? '', /100% of the abnormal images normal/);
+  assert.deepEqual(thresholdWarnings({ specificity: 0.8, sensitivity: 0.9 }), []);
 });

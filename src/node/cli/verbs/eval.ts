@@ -54,6 +54,7 @@ export function register(program: Command): void {
       ]),
       `threshold ${m.threshold.value.toFixed(4)} (${r.thresholdNote}): accuracy ${m.metrics.accuracy.toFixed(4)}, F1 ${m.metrics.f1.toFixed(4)}`,
       `report: ${r.files.reportHtml}`,
+      ...r.warnings.map((w) => `warning: ${w}`),
     ];
     process.stdout.write(lines.join('\n') + '\n');
   });
