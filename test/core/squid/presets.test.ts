@@ -114,6 +114,29 @@ test('loadPreset reads a JSON override file and names it in errors', () => {
   }
 });
 
+test('squid config prints the whole resolved preset; edited, it goes back in through --config', () => {
+  const squid = (args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin', 'squid.js'), ...args], { encoding: 'utf8' });
+  const r = squid(['config', '--preset', 'zhanglab-fast']);
+  assert.equal(r.status, 0, r.stderr);
+  const printed = JSON.parse(r.stdout) as Record<string, unknown>;
+  const { name: _name, ...want } = getPreset('zhanglab-fast');
+  assert.deepEqual(printed, JSON.parse(JSON.stringify(want)), 'every key of the resolved preset');
+  const dir = mkdtempSync(join(tmpdir(), 'squid-config-'));
+  try {
+    const edited = { ...printed, score: 'position', train: { ...(printed.train as object), epochs: 3 } };
+    const file = join(dir, 'mine.json');
+    writeFileSync(file, JSON.stringify(edited));
+    const back = loadPreset('zhanglab-fast', file);
+    assert.equal(back.score, 'position');
+    assert.equal(back.train.epochs, 3);
+    assert.deepEqual(back.model, want.model);
+    const again = squid(['config', '--preset', 'zhanglab-fast', '--config', file]);
+    assert.equal((JSON.parse(again.stdout) as { score: string }).score, 'position', 'config applies --config first');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('squid info --json prints the reference counts', () => {
   const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'squid.js'), 'info', '--preset', 'digitanatomy', '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

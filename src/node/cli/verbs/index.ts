@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { register as doctor } from './doctor.js';
 import { register as info } from './info.js';
+import { register as config } from './config.js';
 import { register as digitanatomy } from './digitanatomy.js';
 import { register as report } from './report.js';
 import { register as train } from './train.js';
@@ -12,4 +13,4 @@ import { register as serveApp } from './serve-app.js';
 
 export type RegisterVerb = (program: Command) => void;
 
-export const VERBS: RegisterVerb[] = [doctor, info, digitanatomy, train, score, evalVerb, report, exportVerb, serveApp];
+export const VERBS: RegisterVerb[] = [doctor, info, config, digitanatomy, train, score, evalVerb, report, exportVerb, serveApp];
