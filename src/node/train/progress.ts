@@ -4,9 +4,21 @@
  */
 import cliProgress from 'cli-progress';
 
+/** What is left of the whole run when an epoch starts: its iterations (to the schedule's end or --max-iters), and its seconds (--max-minutes). */
+export interface RunLeft {
+  iterations: number;
+  seconds?: number;
+}
+
+/** Seconds of training left in the run at `rate` seconds per iteration, `doneSince` iterations and `elapsed` seconds after the epoch began (validation not counted). */
+export function runEta(run: RunLeft, rate: number, doneSince: number, elapsed: number): number {
+  const byIterations = rate * Math.max(0, run.iterations - doneSince);
+  return run.seconds === undefined ? byIterations : Math.min(byIterations, Math.max(0, run.seconds - elapsed));
+}
+
 export interface ProgressReporter {
-  /** An epoch begins at iteration `done` of `total`. */
-  startEpoch(epoch: number, epochs: number, done: number, total: number): void;
+  /** An epoch begins at iteration `done` of `total`; `run`: what is left of the whole run. */
+  startEpoch(epoch: number, epochs: number, done: number, total: number, run?: RunLeft): void;
   /** `done` iterations of the epoch are finished; losses are this iteration's. */
   update(done: number, losses: Record<string, number>): void;
   /** The epoch ended (or stopped); `summary` is its one-line result. */
@@ -31,29 +43,32 @@ export const silentProgress: ProgressReporter = {
   done() {},
 };
 
-/** Plain lines: about ten per epoch (at least 20 s apart), and the epoch summary. */
-export function lineProgress(write: (s: string) => void = (s) => process.stderr.write(s)): ProgressReporter {
+/** Plain lines: about ten per epoch (at least 20 s apart), and the epoch summary. ETA: of the epoch, and of the run's training. */
+export function lineProgress(write: (s: string) => void = (s) => process.stderr.write(s), clock: () => number = Date.now): ProgressReporter {
   let epochLabel = '';
   let total = 0;
   let last = 0;
   let t0 = 0;
   let d0 = 0;
+  let run: RunLeft | undefined;
   return {
-    startEpoch(epoch, epochs, done, tot) {
+    startEpoch(epoch, epochs, done, tot, left) {
       epochLabel = `epoch ${epoch + 1}/${epochs}`;
       total = tot;
-      last = Date.now();
+      last = clock();
       t0 = last;
       d0 = done;
+      run = left;
     },
     update(done, losses) {
-      const now = Date.now();
+      const now = clock();
       const every = Math.max(1, Math.floor(total / 10));
       if (done === total || (done % every === 0 && now - last >= 20_000)) {
         last = now;
         const rate = (now - t0) / 1000 / Math.max(1, done - d0);
         const eta = Math.round(rate * (total - done));
-        write(`${epochLabel} it ${done}/${total} (${rate.toFixed(2)} s/it, ETA ${eta} s) ${formatLosses(losses)}\n`);
+        const runText = run ? `, run ${Math.round(runEta(run, rate, done - d0, (now - t0) / 1000))} s` : '';
+        write(`${epochLabel} it ${done}/${total} (${rate.toFixed(2)} s/it, ETA epoch ${eta} s${runText}) ${formatLosses(losses)}\n`);
       }
     },
     endEpoch(summary) {
@@ -69,26 +84,35 @@ export function lineProgress(write: (s: string) => void = (s) => process.stderr.
 /** A cli-progress bar on stderr. */
 export function barProgress(): ProgressReporter {
   let bar: cliProgress.SingleBar | undefined;
+  let run: RunLeft | undefined;
+  let t0 = 0;
+  let d0 = 0;
   const stop = () => {
     bar?.stop();
     bar = undefined;
   };
   return {
-    startEpoch(epoch, epochs, done, total) {
+    startEpoch(epoch, epochs, done, total, left) {
       stop();
+      run = left;
+      t0 = Date.now();
+      d0 = done;
       bar = new cliProgress.SingleBar(
         {
-          format: 'epoch {epoch} |{bar}| {value}/{total} it | ETA {eta_formatted} | {losses}',
+          format: 'epoch {epoch} |{bar}| {value}/{total} it | ETA epoch {eta_formatted}{run} | {losses}',
           stream: process.stderr,
           hideCursor: true,
           etaBuffer: 20,
         },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(total, done, { epoch: `${epoch + 1}/${epochs}`, losses: '' });
+      bar.start(total, done, { epoch: `${epoch + 1}/${epochs}`, losses: '', run: '' });
     },
     update(done, losses) {
-      bar?.update(done, { losses: formatLosses(losses) });
+      const elapsed = (Date.now() - t0) / 1000;
+      const rate = elapsed / Math.max(1, done - d0);
+      const runText = run ? `, run ${Math.round(runEta(run, rate, done - d0, elapsed))}s` : '';
+      bar?.update(done, { losses: formatLosses(losses), run: runText });
     },
     endEpoch(summary) {
       stop();

@@ -21,7 +21,7 @@ import { cosineLr } from './adam.js';
 import { createOptimizers, ganStep, type OptimizerPair } from './ganStep.js';
 import { augment } from '../data/augment.js';
 import type { BatchSource } from './sources.js';
-import { silentProgress, formatLosses, type ProgressReporter } from './progress.js';
+import { silentProgress, formatLosses, type ProgressReporter, type RunLeft } from './progress.js';
 import {
   appendLog,
   modelDirExists,
@@ -225,6 +225,14 @@ function stopReason(c: Ctx): TrainResult['stoppedBy'] | null {
   return null;
 }
 
+/** What is left of the run: iterations to the schedule's end or --max-iters, seconds to --max-minutes. */
+function runLeft(c: Ctx): RunLeft {
+  const o = c.opts;
+  const schedule = (c.preset.train.epochs - c.s.epoch) * c.perEpoch - c.s.inEpoch;
+  const iterations = o.maxIters === undefined ? schedule : Math.min(schedule, o.maxIters - c.s.iteration);
+  return o.maxMinutes === undefined ? { iterations } : { iterations, seconds: o.maxMinutes * 60 - c.elapsed() };
+}
+
 /** Trains the rest of the current epoch; returns why it stopped early, or null when the epoch is done. */
 async function trainEpoch(c: Ctx): Promise<TrainResult['stoppedBy'] | null> {
   const t = c.preset.train;
@@ -238,7 +246,7 @@ async function trainEpoch(c: Ctx): Promise<TrainResult['stoppedBy'] | null> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     const stop = stopReason(c);
     if (stop) return stop;
-    if (!started) c.progress.startEpoch(c.s.epoch, t.epochs, c.s.inEpoch, c.perEpoch); // no bar for an epoch that never runs
+    if (!started) c.progress.startEpoch(c.s.epoch, t.epochs, c.s.inEpoch, c.perEpoch, runLeft(c)); // no bar for an epoch that never runs
     started = true;
     const t0 = performance.now();
     const losses = await oneIteration(c, aug);

@@ -89,7 +89,23 @@ test('lineProgress: plain lines with epoch, iteration, ETA and losses; the epoch
   p.update(4, { discriminator: 1e-5, reconstruction: 0.25 });
   p.endEpoch('epoch 2/5: done');
   assert.equal(out.length, 2); // intermediate lines are at least 20 s apart; the last iteration always prints
-  assert.match(out[0] as string, /^epoch 2\/5 it 4\/4 \([\d.]+ s\/it, ETA 0 s\) discriminator 1\.00e-5 reconstruction 0\.2500\n$/);
+  assert.match(out[0] as string, /^epoch 2\/5 it 4\/4 \([\d.]+ s\/it, ETA epoch 0 s\) discriminator 1\.00e-5 reconstruction 0\.2500\n$/);
   assert.equal(out[1], 'epoch 2/5: done\n');
   assert.equal(formatLosses({ a: 0 }), 'a 0.0000');
+});
+
+test('lineProgress: the run ETA counts to --max-iters or the schedule end, and stops at --max-minutes', () => {
+  let now = 0;
+  const lines = (run: { iterations: number; seconds?: number }): string => {
+    const out: string[] = [];
+    const p = lineProgress((s) => out.push(s), () => now);
+    now = 0;
+    p.startEpoch(0, 10, 0, 10, run);
+    now = 10_000; // 10 iterations in 10 s: 1 s each
+    p.update(10, { d: 1 });
+    return out[0] as string;
+  };
+  assert.match(lines({ iterations: 50 }), /ETA epoch 0 s, run 40 s\)/, '40 iterations left after this epoch');
+  assert.match(lines({ iterations: 50, seconds: 25 }), /run 15 s\)/, '--max-minutes ends it first');
+  assert.match(lines({ iterations: 12, seconds: 600 }), /run 2 s\)/, '--max-iters ends it first');
 });
