@@ -130,12 +130,12 @@ function reduce(src: ArrayLike<number>, sw: number, sh: number, dw: number, dh: 
 /** How a non-square image becomes square: stretch to size x size ('squash', the reference), or keep the aspect ratio, fit inside and pad with black, centred ('pad'). */
 export type FitMode = 'squash' | 'pad';
 
-/** Decoded pixels at their own resolution: `channels` interleaved values per pixel (RGB or RGBA; alpha is dropped, not composited), each in [0, maxValue]. */
+/** Decoded pixels at their own resolution: `channels` interleaved values per pixel (grey, RGB or RGBA; alpha is dropped, not composited), each in [0, maxValue]. */
 export interface DecodedPixels {
   data: ArrayLike<number>;
   width: number;
   height: number;
-  channels: 3 | 4;
+  channels: 1 | 3 | 4;
   /** 255 for 8-bit images, 65535 for 16-bit ones. */
   maxValue: number;
 }
@@ -154,15 +154,17 @@ export function preparePixels(img: DecodedPixels, size: number, fit: FitMode = '
   if (data.length !== n * channels) throw new RangeError(`preparePixels: ${data.length} values for ${width}x${height}x${channels}`);
   const scale = Math.min(size / width, size / height);
   const [dw, dh] = fit === 'pad' ? [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))] : [size, size];
-  const planes = [0, 1, 2].map((c) => {
+  const resized = (c: number): Float32Array => {
     const plane = new Float32Array(n);
     for (let i = 0; i < n; i++) plane[i] = data[channels * i + c] as number;
     if (width === dw && height === dh) return plane;
     const r = resizeLinear(plane, width, height, dw, dh);
     for (let i = 0; i < r.length; i++) r[i] = Math.min(maxValue, Math.max(0, Math.round(r[i] as number)));
     return r;
-  }) as [Float32Array, Float32Array, Float32Array];
-  const [R, G, B] = planes;
+  };
+  const R = resized(0);
+  // a grey image is one plane: R = G = B, as three equal planes would give
+  const [G, B] = channels === 1 ? [R, R] : [resized(1), resized(2)];
   const out = new Float32Array(size * size); // black where 'pad' leaves a border
   const x0 = Math.floor((size - dw) / 2);
   const y0 = Math.floor((size - dh) / 2);

@@ -69,16 +69,17 @@ export async function decodeImage(bytes: Uint8Array, path: string, opts: LoadIma
   try {
     const meta = await sharp(input, { failOn: 'error' }).metadata();
     const deep = meta.depth === 'ushort' || meta.depth === 'short' || meta.depth === 'uint' || meta.depth === 'float';
+    const grey = (meta.channels ?? 3) <= 2; // grey, or grey and alpha: one plane instead of three equal ones
     const pipeline = sharp(input, { failOn: 'error' })
       .rotate() // honour EXIF orientation
       .removeAlpha()
-      .toColourspace(deep ? 'rgb16' : 'srgb');
+      .toColourspace(grey ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb');
     const { data, info } = await pipeline.raw(deep ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`unexpected decoded layout ${info.width}x${info.height}x${info.channels}`);
+    if (info.channels !== (grey ? 1 : 3)) throw new Error(`unexpected decoded layout ${info.width}x${info.height}x${info.channels}`);
     const values: ArrayLike<number> = deep
       ? new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
       : data;
-    return preparePixels({ data: values, width: info.width, height: info.height, channels: 3, maxValue: deep ? 65535 : 255 }, size, opts.fit ?? 'squash');
+    return preparePixels({ data: values, width: info.width, height: info.height, channels: grey ? 1 : 3, maxValue: deep ? 65535 : 255 }, size, opts.fit ?? 'squash');
   } catch (err) {
     if (err instanceof ImageLoadError) throw err;
     throw new ImageLoadError(path, describeSharpError(err));

@@ -1,21 +1,12 @@
 /** The JavaScript kernel of adamUpdate for the 'cpu' backend (registered in ../registry.ts). Browser-safe. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { inputOf, valuesOf, type KernelArgs } from '../cpuArgs.js';
 import type { AdamHyper } from './op.js';
 
-type Args = Parameters<tf.KernelFunc>[0];
-
-function vals(args: Args, name: string): Float32Array {
-  const t = (args.inputs as Record<string, tf.TensorInfo>)[name] as tf.TensorInfo;
-  return (args.backend as MathBackendCPU).data.get(t.dataId).values as Float32Array;
-}
-function info(args: Args, name: string): tf.TensorInfo {
-  return (args.inputs as Record<string, tf.TensorInfo>)[name] as tf.TensorInfo;
-}
-
-export function adamUpdateCpu(args: Args): tf.TensorInfo[] {
+export function adamUpdateCpu(args: KernelArgs): tf.TensorInfo[] {
   const h = args.attrs as unknown as AdamHyper;
-  const w = vals(args, 'w'), g = vals(args, 'g'), m = vals(args, 'm'), v = vals(args, 'v');
+  const w = valuesOf(args, 'w'), g = valuesOf(args, 'g'), m = valuesOf(args, 'm'), v = valuesOf(args, 'v');
   const n = w.length;
   const wo = new Float32Array(n), mo = new Float32Array(n), vo = new Float32Array(n);
   const f = Math.fround;
@@ -31,6 +22,6 @@ export function adamUpdateCpu(args: Args): tf.TensorInfo[] {
     wo[i] = f(w[i]! - f(f(m1 / denom) * stepSize));
   }
   const be = args.backend as MathBackendCPU;
-  const shape = [...info(args, 'w').shape];
+  const shape = [...inputOf(args, 'w').shape];
   return [be.makeTensorInfo(shape, 'float32', wo), be.makeTensorInfo(shape, 'float32', mo), be.makeTensorInfo(shape, 'float32', vo)];
 }

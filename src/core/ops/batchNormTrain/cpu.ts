@@ -1,20 +1,11 @@
 /** The JavaScript kernels of batchNormTrain (batch moments, backward pass) for the 'cpu' backend (registered in ../registry.ts). Browser-safe. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { inputOf, valuesOf, type KernelArgs } from '../cpuArgs.js';
 
-type Args = Parameters<tf.KernelFunc>[0];
-
-function vals(args: Args, name: string): Float32Array {
-  const t = (args.inputs as Record<string, tf.TensorInfo>)[name] as tf.TensorInfo;
-  return (args.backend as MathBackendCPU).data.get(t.dataId).values as Float32Array;
-}
-function info(args: Args, name: string): tf.TensorInfo {
-  return (args.inputs as Record<string, tf.TensorInfo>)[name] as tf.TensorInfo;
-}
-
-export function batchMomentsCpu(args: Args): tf.TensorInfo[] {
-  const x = vals(args, 'x');
-  const c = info(args, 'x').shape[3] as number;
+export function batchMomentsCpu(args: KernelArgs): tf.TensorInfo[] {
+  const x = valuesOf(args, 'x');
+  const c = inputOf(args, 'x').shape[3] as number;
   const rows = x.length / c;
   const mean = new Float64Array(c);
   const vr = new Float64Array(c);
@@ -33,9 +24,9 @@ export function batchMomentsCpu(args: Args): tf.TensorInfo[] {
   ];
 }
 
-export function batchNormGradCpu(args: Args): tf.TensorInfo[] {
-  const dy = vals(args, 'dy'), x = vals(args, 'x'), gamma = vals(args, 'gamma'), mu = vals(args, 'mean'), rs = vals(args, 'rstd');
-  const shape = [...info(args, 'x').shape];
+export function batchNormGradCpu(args: KernelArgs): tf.TensorInfo[] {
+  const dy = valuesOf(args, 'dy'), x = valuesOf(args, 'x'), gamma = valuesOf(args, 'gamma'), mu = valuesOf(args, 'mean'), rs = valuesOf(args, 'rstd');
+  const shape = [...inputOf(args, 'x').shape];
   const c = shape[3] as number;
   const rows = x.length / c;
   const sb = new Float64Array(c), sg = new Float64Array(c);
