@@ -19,7 +19,8 @@ import { useBackend } from '../src/node/backend/select.js';
 import type { SquidModules } from '../src/core/squid/squid.js';
 import { splitPatches } from '../src/core/squid/patches.js';
 import type { Skip } from '../src/core/squid/encoder.js';
-import type { ResidualBlock } from '../src/core/squid/residualBlock.js';
+import type { Block } from '../src/core/squid/residualBlock.js';
+import { TacticalResidualBlock } from '../src/core/tactics/residualBlock.js';
 import { trainingSource, generatedValSet } from '../src/node/train/data.js';
 import { aucCells, aucTableHeader, concatF32, positionStats, reduceRows } from './positionScores.js';
 import { inferenceContext } from '../src/core/squid/context.js';
@@ -50,7 +51,9 @@ async function features(m: SquidModules, pixels: Float32Array, size: number, P: 
   const n = pixels.length / per;
   const parts: Record<string, Float32Array[]> = {};
   const dims: Record<string, number> = {};
-  const enc = m.encoder as unknown as { inBlock: ResidualBlock; downs: ResidualBlock[] };
+  // the blocks' own math: the model's tactical forms consume the full-image level inputs kept here
+  const mathOf = (b: Block): Block => (b instanceof TacticalResidualBlock ? b.math : b);
+  const enc = { inBlock: mathOf(m.encoder.inBlock), downs: m.encoder.downs.map(mathOf) };
   for (let s = 0; s < n; s += 16) {
     const B = Math.min(16, n - s);
     const f = tf.tidy(() => {

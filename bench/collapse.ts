@@ -18,8 +18,8 @@ import { loadLabelledSet } from '../src/node/score/labelledSet.js';
 import { meanStd } from '../src/core/score/scorer.js';
 import { rocAuc } from '../src/node/metrics/roc.js';
 import { Rng } from '../src/core/util/rng.js';
-import type { SquidModel } from '../src/core/squid/types.js';
-import { createSquid } from '../src/core/squid/squid.js';
+import type { SquidModel } from '../src/core/model/types.js';
+import { createSquid } from '../src/core/model/squid.js';
 import { loadCheckpoint } from '../src/node/train/trainState.js';
 
 const { values } = parseArgs({

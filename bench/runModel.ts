@@ -3,8 +3,9 @@
  * tileScores.ts): its best/ model or its checkpoint's, with the modules
  * exposed (the tools read internals on purpose).
  */
-import { createSquid, type SquidModules } from '../src/core/squid/squid.js';
-import type { SquidModel } from '../src/core/squid/types.js';
+import { createSquid } from '../src/core/model/squid.js';
+import type { SquidModules } from '../src/core/squid/squid.js';
+import type { SquidModel } from '../src/core/model/types.js';
 import { readCheckpoint, readModelDir, readRunConfig, runPaths, type RunConfig } from '../src/node/io/runDir.js';
 import { disposeState, type TensorState } from '../src/core/io/modelState.js';
 

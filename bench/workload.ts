@@ -4,17 +4,17 @@
  * step, then generator step and queue writes, both with our Adam) and
  * per-image inference (reconstruction + discriminator score), on the real
  * model (createSquid), compiled for inference as a Detector compiles it
- * (src/core/infer/compile.ts) from the first inference call until the next
+ * (src/core/tactics/compile.ts) from the first inference call until the next
  * training iteration.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { resolvePreset } from '../src/core/squid/presetSchema.js';
 import type { Preset } from '../src/core/squid/presets.js';
-import { createSquid } from '../src/core/squid/squid.js';
+import { createSquid } from '../src/core/model/squid.js';
 import { createOptimizers, ganStep, type OptimizerPair } from '../src/node/train/ganStep.js';
 import { Rng } from '../src/core/util/rng.js';
 import { hintWorkload } from '../src/core/ops/hints.js';
-import { compileForInference, type CompiledInference } from '../src/core/infer/compile.js';
+import { compileForInference, type CompiledInference } from '../src/core/tactics/compile.js';
 
 export interface Workload {
   preset: Preset;

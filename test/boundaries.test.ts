@@ -35,7 +35,7 @@ test('src/core/ refuses Node built-ins, Node-only packages, Node globals and src
 
 test('the app imports squid-ts only through src/core/index.js', async () => {
   assert.match(
-    (await problems('app/src/probe.ts', "import { createSquid } from '../../src/core/squid/squid.js';\nexport const c = createSquid;\n")).join('\n'),
+    (await problems('app/src/probe.ts', "import { createSquid } from '../../src/core/model/squid.js';\nexport const c = createSquid;\n")).join('\n'),
     /only through src\/core\/index\.js/,
   );
   assert.match((await problems('app/src/probe.ts', "import { train } from '../../src/node/api.js';\nexport const c = train;\n")).join('\n'), /only through/);

@@ -4,9 +4,9 @@
  * alone; src/node/ adds the native backend, files, training, the CLI and
  * reports on top of it (ARCHITECTURE.md).
  */
-export { createSquid } from './squid/squid.js';
+export { createSquid } from './model/squid.js';
 export { getPreset, presetScore, SCORE_KINDS, SCORE_KIND_LABELS, type Preset, type ScoreKind } from './squid/presets.js';
-export type { SquidModel } from './squid/types.js';
+export type { SquidModel } from './model/types.js';
 export { scoreBatch, scoreImages, anomalyScores, rawOf, type RawScores } from './score/scorer.js';
 export { inferImage, type ImageInference } from './score/infer.js';
 export { Detector, type DetectorOptions, type ImageScore, type Inspection } from './score/detector.js';

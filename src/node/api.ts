@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Preset } from '../core/squid/presets.js';
 import { getPreset } from '../core/squid/presets.js';
-import { createSquid } from '../core/squid/squid.js';
+import { createSquid } from '../core/model/squid.js';
 import { SquidError } from '../core/util/errors.js';
 import { modelDirExists, readModelDir, readRunConfig, readScoring, runPaths } from './io/runDir.js';
 import { loadExport } from '../core/export/loadExport.js';

@@ -7,7 +7,7 @@ export * from './data/index.js';
 export * from './digitanatomy/index.js';
 export * from './metrics/index.js';
 export * from './report/index.js';
-export * from '../core/squid/index.js';
+export * from '../core/model/index.js';
 export { loadPreset } from './cli/loadPreset.js';
 export { train, loadDetector, loadImageFor, SQUID_TS_VERSION, type TrainOptions } from './api.js';
 export { Detector, HEATMAP_KINDS, type DetectorOptions, type ImageScore, type HeatmapKind, type DetectorInput } from '../core/score/detector.js';

@@ -24,7 +24,7 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { useBackend } from '../../src/node/backend/select.js';
 import { getPreset } from '../../src/core/squid/presets.js';
-import { createSquid } from '../../src/core/squid/squid.js';
+import { createSquid } from '../../src/core/model/squid.js';
 import { createDigitAnatomy } from '../../src/node/digitanatomy/index.js';
 import { saveGrayPng } from '../../src/node/image/encode.js';
 import { loadImage } from '../../src/node/image/load.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { useBackend } from '../../src/node/backend/select.js';
 import { getPreset } from '../../src/core/squid/presets.js';
-import { createSquid } from '../../src/core/squid/squid.js';
+import { createSquid } from '../../src/core/model/squid.js';
 import { train, loadDetector } from '../../src/node/api.js';
 import { runPaths, writeModelDir, writeRunConfig, writeScoring } from '../../src/node/io/runDir.js';
 import { computeScoring } from '../../src/node/score/statistics.js';

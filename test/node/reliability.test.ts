@@ -303,7 +303,7 @@ test('damaged weights are detected in the CLI and the export path, never scored'
   assert.doesNotMatch(r.stderr, STACK);
   await assert.rejects(readModelDir(runPaths(run).best), /checksum mismatch/);
   const { loadExport } = await import('../../src/core/export/loadExport.js');
-  const { createSquid } = await import('../../src/core/squid/squid.js');
+  const { createSquid } = await import('../../src/core/model/squid.js');
   await assert.rejects(
     loadExport(async (name) => {
       const b = readFileSync(path.join(exp, name));
@@ -411,7 +411,7 @@ test('paths that are files, dangling or looping links and a busy port are one cl
 });
 
 test('a score does not depend on its batch neighbours beyond float rounding (1e-5 relative; native kernels sum in batch-dependent order)', async () => {
-  const { createSquid } = await import('../../src/core/squid/squid.js');
+  const { createSquid } = await import('../../src/core/model/squid.js');
   const { scoreImages, rawOf } = await import('../../src/core/score/scorer.js');
   const { createDigitAnatomy } = await import('../../src/node/digitanatomy/index.js');
   const p = getPreset('tiny');
@@ -467,7 +467,7 @@ test('squid --version prints the package version; a Detector given a file name s
   assert.equal(v.status, 0);
   assert.equal(v.stdout.trim(), pkg.version);
   const { Detector } = await import('../../src/core/score/detector.js');
-  const { createSquid } = await import('../../src/core/squid/squid.js');
+  const { createSquid } = await import('../../src/core/model/squid.js');
   const stats = { mean: 0, std: 1, threshold: 0.5, policy: 'fixed' };
   const d = new Detector(createSquid(getPreset('tiny'), { seed: 1 }), {
     discriminator: stats,

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSha256, decodeModel, disposeState, parseModelJson, type ModelJson } from '../io/modelState.js';
 import type { Preset } from '../squid/presets.js';
-import type { SquidModel } from '../squid/types.js';
+import type { SquidModel } from '../model/types.js';
 import { parseSquidJson, SQUID_JSON, type SquidJson } from './squidJson.js';
 
 export const MODEL_JSON = 'model.json';

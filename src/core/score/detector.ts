@@ -7,13 +7,13 @@
  * reads them from a run or an export folder; the app from the files picked).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
+import type { DiscriminatorBnMode, SquidModel } from '../model/types.js';
 import { presetScore, type Preset } from '../squid/presets.js';
 import { statsOf, type ScoringJson, type ScoreStats } from './stats.js';
 import type { SquidJson } from '../export/squidJson.js';
 import { anomalyScores, combineRaw, rawOf, scoreBatch, scoreImages, type RawScores, type ScoreKind } from './scorer.js';
 import { SquidError } from '../util/errors.js';
-import { compileForInference, type CompiledInference } from '../infer/compile.js';
+import { compileForInference, type CompiledInference } from '../tactics/compile.js';
 
 export type HeatmapKind = 'gradcam' | 'residual' | 'memory' | 'position';
 export const HEATMAP_KINDS: readonly HeatmapKind[] = ['gradcam', 'residual', 'memory', 'position'];
@@ -116,9 +116,9 @@ export class Detector {
     return image.dataSync() as Float32Array;
   }
 
-  /** Raw scores of n images held in `pixels` (n*S*S): the given kinds, default all (combined kinds from their parts and the stored statistics). */
-  async rawScores(pixels: Float32Array, kinds: readonly ScoreKind[] = this.model.scoreKinds): Promise<RawScores> {
-    return combineRaw(await scoreImages(this.model, pixels, this.size, { bn: this.bn, kinds }), kinds, this.scoring);
+  /** Raw scores of n images held in `pixels` (n*S*S): the given kinds, default all (combined kinds from their parts and the stored statistics); onProgress: images scored so far, after each batch. */
+  async rawScores(pixels: Float32Array, kinds: readonly ScoreKind[] = this.model.scoreKinds, opts: { onProgress?: (done: number) => void } = {}): Promise<RawScores> {
+    return combineRaw(await scoreImages(this.model, pixels, this.size, { bn: this.bn, kinds, onProgress: opts.onProgress }), kinds, this.scoring);
   }
 
   /** Scores of raw values of one kind at the stored statistics. */
@@ -261,7 +261,7 @@ export class Detector {
     }
   }
 
-  /** Releases the compiled form (src/core/infer/compile.ts) and leaves the model to its owner. */
+  /** Releases the compiled form (src/core/tactics/compile.ts) and leaves the model to its owner. */
   release(): void {
     this.compiled.release();
   }

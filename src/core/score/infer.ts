@@ -3,7 +3,7 @@
  * Detector's inspect() (one scorer for Node and the browser) on a detector
  * made from the export's squid.json. Browser-safe (tfjs-core only).
  */
-import type { SquidModel } from '../squid/types.js';
+import type { SquidModel } from '../model/types.js';
 import type { SquidJson } from '../export/squidJson.js';
 import { Detector, type Inspection, type KindScore } from './detector.js';
 

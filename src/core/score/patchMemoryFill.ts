@@ -6,8 +6,8 @@
  * is finished.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { SquidModel } from '../squid/types.js';
-import { compileForInference } from '../infer/compile.js';
+import type { SquidModel } from '../model/types.js';
+import { compileForInference } from '../tactics/compile.js';
 
 /** Normal images used for the per-position statistics (the rest fill the memory); a quarter of the images when fewer than 800. */
 export const PATCH_MEMORY_STATS_IMAGES = 200;

@@ -23,9 +23,9 @@
  * Browser-safe.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DiscriminatorBnMode, SquidModel } from '../squid/types.js';
+import type { DiscriminatorBnMode, SquidModel } from '../model/types.js';
 import { SquidError } from '../util/errors.js';
-import { withInference } from '../infer/compile.js';
+import { withInference } from '../tactics/compile.js';
 
 import { COMBINED_SCORE_PARTS, isCombinedKind, measuredKinds, SCORE_KINDS, type MeasuredScoreKind, type ScoreKind } from '../squid/presets.js';
 
@@ -78,7 +78,7 @@ export interface BatchScores {
 
 /**
  * Scores one batch x [N,S,S,1], with the model compiled for inference
- * (src/core/infer/compile.ts). The discriminator's batch norm uses each
+ * (src/core/tactics/compile.ts). The discriminator's batch norm uses each
  * image's own statistics by default, so scores never depend on the batch.
  */
 export function scoreBatch(model: SquidModel, x: tf.Tensor4D, opts: ScoreOptions & { keepReconstruction?: boolean } = {}): Promise<BatchScores> {
@@ -127,8 +127,10 @@ export function scoreImages(model: SquidModel, pixels: Float32Array, size: numbe
   return withInference(model, () => scoreAll(model, pixels, size, opts));
 }
 
-type ImagesOptions = ScoreOptions & {
+export type ImagesOptions = ScoreOptions & {
   batchSize?: number;
+  /** Called with the number of images scored so far, after each batch. */
+  onProgress?: (done: number) => void;
   onReconstruction?: (start: number, recon: tf.Tensor4D) => Promise<void> | void;
 };
 
@@ -151,6 +153,7 @@ async function scoreAll(model: SquidModel, pixels: Float32Array, size: number, o
       x.dispose();
     }
     for (const k of kinds) rawOf(out, k).set(rawOf(r.raw, k), start);
+    opts.onProgress?.(start + m);
     if (r.reconstruction) {
       try {
         await opts.onReconstruction?.(start, r.reconstruction);

@@ -12,8 +12,9 @@
  *                 the reference's way of scoring with the discriminator)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import { stopGradient } from '../tfjs/detach.js';
+import { assignFrom } from '../tfjs/assign.js';
 import { batchMoments, batchNormTrainGrad } from '../ops/batchNormTrain/op.js';
 import { perImageNorm } from '../ops/perImageNorm/op.js';
 
@@ -44,28 +45,18 @@ export class BatchNorm {
     // batch statistics (biased variance) of the detached input, one fused
     // kernel where the backend has it; the gradient through them is part of
     // batchNormTrain's own backward pass
-    const xd = stopGradient(x);
-    const { mean, variance } = batchMoments(xd); // [C]
-    xd.dispose();
+    const { mean, variance } = batchMoments(stopGradient(x)); // [C]
     this.updateRunning(mean, variance, x.size / this.channels, mode === 'train-shared' ? 2 : 1);
     return batchNormTrain(x, this.gamma as tf.Tensor1D, this.beta as tf.Tensor1D, mean, variance);
   }
 
   /** `updates` times r <- (1 - momentum) r + momentum s with the same s, in one step. */
   private updateRunning(mean: tf.Tensor1D, variance: tf.Tensor1D, count: number, updates: number): void {
-    const m = stopGradient(mean);
-    const v = stopGradient(variance);
     const unbiased = count > 1 ? count / (count - 1) : 1;
     const keep = (1 - MOMENTUM) ** updates;
     const take = 1 - keep;
-    const newMean = tf.tidy(() => tf.add(tf.mul(this.runningMean, keep), tf.mul(m, take)));
-    const newVar = tf.tidy(() => tf.add(tf.mul(this.runningVar, keep), tf.mul(v, take * unbiased)));
-    this.runningMean.assign(newMean);
-    this.runningVar.assign(newVar);
-    newMean.dispose();
-    newVar.dispose();
-    m.dispose();
-    v.dispose();
+    assignFrom(this.runningMean, () => tf.add(tf.mul(this.runningMean, keep), tf.mul(stopGradient(mean), take)));
+    assignFrom(this.runningVar, () => tf.add(tf.mul(this.runningVar, keep), tf.mul(stopGradient(variance), take * unbiased)));
   }
 }
 

@@ -9,10 +9,10 @@
  * 128@32 full] -> 64@64 -> 32@128 -> 1@128.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import type { ModelConfig } from './presets.js';
 import { Conv2d } from './layers.js';
-import { UpBlock } from './upBlock.js';
+import { UpBlock, type Up } from './upBlock.js';
 import { DecoderMemory } from './decoderMemory.js';
 import { assemblePatches } from './patches.js';
 import { encoderSides } from './presetSchema.js';
@@ -20,7 +20,7 @@ import type { ForwardContext } from './context.js';
 import type { Skip } from './encoder.js';
 
 export class Decoder {
-  readonly ups: UpBlock[] = [];
+  readonly ups: Up[] = [];
   readonly memories: (DecoderMemory | undefined)[] = [];
   private readonly out: Conv2d;
   readonly levels: number;
@@ -50,7 +50,7 @@ export class Decoder {
   /** One level: x (per patch or full image) -> level output. */
   level(i: number, x: tf.Tensor4D, skip: Skip, ctx: ForwardContext): tf.Tensor4D {
     const h = this.assemblesAt(i) ? assemblePatches(x, this.config.patchesPerSide) : x;
-    const y = (this.ups[i] as UpBlock).apply(h, skip, ctx);
+    const y = (this.ups[i] as Up).apply(h, skip, ctx);
     const mem = this.memories[i];
     return mem ? mem.apply(y, ctx) : y;
   }
@@ -58,16 +58,5 @@ export class Decoder {
   /** [B,S,S,c0] -> [B,S,S,1] in (0,1) */
   output(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     return tf.sigmoid(this.out.apply(x, ctx));
-  }
-
-  /** Whole decoder; returns every level's output and the reconstruction. */
-  apply(bottleneck: tf.Tensor4D, skips: Skip[], ctx: ForwardContext): { levels: tf.Tensor4D[]; recon: tf.Tensor4D } {
-    const levels: tf.Tensor4D[] = [];
-    let x = bottleneck;
-    for (let i = 0; i < this.levels; i++) {
-      x = this.level(i, x, skips[this.levels - 1 - i] as Skip, ctx);
-      levels.push(x);
-    }
-    return { levels, recon: this.output(x, ctx) };
   }
 }

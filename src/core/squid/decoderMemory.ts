@@ -10,7 +10,7 @@
  * x [B*P*P, h, w, C] -> same shape
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import type { ModelConfig } from './presets.js';
 import { MemoryMatrix } from './memoryMatrix.js';
 import { maskedShortcut } from './maskedShortcut.js';

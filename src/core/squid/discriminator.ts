@@ -4,7 +4,7 @@
  * zhanglab: 1@128 -> 16@64 -> 32@32 -> 64@16 -> 128@8 -> 128@4 -> 2048 -> 1
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import type { ModelConfig } from './presets.js';
 import { Conv2d, Linear, leakyRelu } from './layers.js';
 import { BatchNorm, type BnMode } from './batchNorm.js';

@@ -10,9 +10,9 @@
  * transposes fewer per pass; the same values and gradients).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import type { ModelConfig } from './presets.js';
-import { ResidualBlock } from './residualBlock.js';
+import { ResidualBlock, type Block } from './residualBlock.js';
 import { splitPatches } from './patches.js';
 import type { ForwardContext } from './context.js';
 
@@ -38,8 +38,8 @@ function assembledShape(h: tf.Tensor4D, P: number): SkipShape {
 }
 
 export class Encoder {
-  private readonly inBlock: ResidualBlock;
-  private readonly downs: ResidualBlock[] = [];
+  inBlock: Block;
+  readonly downs: Block[] = [];
 
   constructor(store: ParamStore, name: string, private readonly config: ModelConfig) {
     const ch = config.channels;
@@ -52,18 +52,11 @@ export class Encoder {
   /** x [B,S,S,1] */
   apply(x: tf.Tensor4D, ctx: ForwardContext): EncoderOutput {
     const P = this.config.patchesPerSide;
-    const patches = splitPatches(x, P);
-    let h = this.inBlock.apply(patches, ctx);
-    if (patches !== x) patches.dispose();
+    let h = this.inBlock.apply(splitPatches(x, P), ctx);
     const skips: Skip[] = [];
     this.downs.forEach((down, i) => {
-      const full = i < this.config.initialCombine;
-      skips.push(full ? assembledShape(h, P) : h);
-      const next = down.apply(h, ctx);
-      // a level input nothing else holds is freed now (a gradient tape keeps
-      // its own reference to what the backward pass needs)
-      if (full) h.dispose();
-      h = next;
+      skips.push(i < this.config.initialCombine ? assembledShape(h, P) : h);
+      h = down.apply(h, ctx);
     });
     return { bottleneck: h, skips };
   }

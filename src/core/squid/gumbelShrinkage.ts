@@ -32,11 +32,9 @@ function topAndThreshold(y: tf.Tensor, k: number): { values: tf.Tensor; indices:
 
 /** The hard, k-sparse, L1-normalized weights of probabilities y (no gradient). */
 export function hardShrink(y: tf.Tensor, k: number): tf.Tensor {
-  return tf.tidy(() => {
-    const slots = y.shape[y.shape.length - 1] as number;
-    if (k >= slots) return tf.div(y, tf.maximum(tf.sum(tf.abs(y), -1, true), 1e-12));
-    return shrinkAbove(y, topAndThreshold(y, k).t);
-  });
+  const slots = y.shape[y.shape.length - 1] as number;
+  if (k >= slots) return tf.div(y, tf.maximum(tf.sum(tf.abs(y), -1, true), 1e-12));
+  return shrinkAbove(y, topAndThreshold(y, k).t);
 }
 
 /**
@@ -53,10 +51,8 @@ export function shrinkTopK(y: tf.Tensor, k: number): { weights: tf.Tensor; indic
 
 /** shrinkTopK in tfjs ops (the reference the kernel is tested against). */
 export function shrinkTopKOps(y: tf.Tensor, k: number): { weights: tf.Tensor; indices: tf.Tensor } {
-  return tf.tidy(() => {
-    const { values, indices, t } = topAndThreshold(y, k);
-    return { weights: shrinkAbove(values, t), indices };
-  });
+  const { values, indices, t } = topAndThreshold(y, k);
+  return { weights: shrinkAbove(values, t), indices };
 }
 
 /** Straight-through: forward hardShrink(y), backward identity into y. */

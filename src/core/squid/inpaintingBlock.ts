@@ -10,12 +10,12 @@
  * zhanglab: 512@4x4 -> q 2048-d -> 131@4x4 -> 512@4x4
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import type { ModelConfig } from './presets.js';
 import { Conv2d, LayerNorm, Linear } from './layers.js';
 import { BatchNorm } from './batchNorm.js';
 import { trainingRng, type ForwardContext } from './context.js';
-import { FoldedConvBn } from '../infer/foldedConvBn.js';
+import { FoldedConvBn } from '../tactics/foldedConvBn.js';
 import { MemoryQueue } from './memoryQueue.js';
 import { MemoryMatrix } from './memoryMatrix.js';
 import { MultiHeadAttention } from './multiHeadAttention.js';
@@ -105,7 +105,7 @@ export class InpaintingBlock {
     this.folded = [new FoldedConvBn(store.inference, this.conv1, this.bn1), new FoldedConvBn(store.inference, this.conv2, this.bn2)];
   }
 
-  /** ReLU(BN(conv1x1(x))) of bottleneck i; compiled for inference, one folded convolution (src/core/infer/foldedConvBn.ts) */
+  /** ReLU(BN(conv1x1(x))) of bottleneck i; compiled for inference, one folded convolution (src/core/tactics/foldedConvBn.ts) */
   private convBnRelu(i: 0 | 1, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const [conv, norm, folded] = i === 0 ? [this.conv1, this.bn1, this.folded[0]] : [this.conv2, this.bn2, this.folded[1]];
     if (ctx.bn === 'running' && folded.ready) return folded.apply(x, 'relu');

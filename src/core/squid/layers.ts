@@ -4,8 +4,8 @@
  * the activations used by the model.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { kaimingUniform, type Init, type ParamStore } from './params.js';
-import { FoldedConvBn } from '../infer/foldedConvBn.js';
+import { kaimingUniform, type Init, type ParamStore } from '../model/params.js';
+import { FoldedConvBn } from '../tactics/foldedConvBn.js';
 import { layerNorm } from '../ops/layerNorm/op.js';
 import { dense } from '../ops/dense.js';
 import type { ForwardContext } from './context.js';
@@ -37,7 +37,7 @@ export class Conv2d {
    * math as conv2d + bias, gradients included). In an inference forward
    * (ctx) of a model compiled for inference, with no gradient tape
    * recording, on a constant copy of the weights that the native backend
-   * keeps in its own layout (src/core/infer/foldedConvBn.ts).
+   * keeps in its own layout (src/core/tactics/foldedConvBn.ts).
    */
   apply(x: tf.Tensor4D, ctx?: ForwardContext): tf.Tensor4D {
     if (ctx && !ctx.training && this.inference.readyWithoutTape) return this.inference.apply(x, 'linear');

@@ -5,7 +5,7 @@
  * when the "memory matrix instead of queue" ablation is on.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import { memoryRead, type ReadMode } from './memoryRead.js';
 
 export class MemoryMatrix {

@@ -7,9 +7,10 @@
  * With space-aware memory off there is a single queue fed by every position.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import { memoryRead, type ReadMode } from './memoryRead.js';
 import { stopGradient } from '../tfjs/detach.js';
+import { assignFrom } from '../tfjs/assign.js';
 
 export class MemoryQueue {
   /** [Q, S, d] */
@@ -46,11 +47,9 @@ export class MemoryQueue {
       index[q * S + ptr] = Q * S + r;
       this.pointers[q] = (ptr + 1) % S;
     }
-    const next = tf.tidy(() => {
+    assignFrom(this.memory, () => {
       const rows = tf.concat([tf.reshape(this.memory, [Q * S, d]), stopGradient(values)], 0);
       return tf.reshape(tf.gather(rows, tf.tensor1d(index, 'int32')), [Q, S, d]);
     });
-    this.memory.assign(next);
-    next.dispose();
   }
 }

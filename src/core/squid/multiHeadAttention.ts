@@ -5,7 +5,7 @@
  * query [B, Nq, d], tokens [B, T, d] -> [B, Nq, d]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import { Linear } from './layers.js';
 
 export class MultiHeadAttention {

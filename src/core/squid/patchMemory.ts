@@ -16,7 +16,8 @@
  *   skip [B*N, s, s, C] -> features [N, B, k] -> distances [B, N] -> raw [B]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
+import { assignFrom } from '../tfjs/assign.js';
 import type { PatchMemoryConfig } from './presets.js';
 import { SquidError } from '../util/errors.js';
 
@@ -52,41 +53,35 @@ export class PatchMemory {
 
   /** skip [B*N, s, s, C] (rows image-major) -> [N, B, k] */
   features(skip: tf.Tensor4D): tf.Tensor3D {
-    return tf.tidy(() => {
-      const N = this.positions;
-      const rows = tf.matMul(tf.reshape(skip, [skip.shape[0], this.inputDim]), this.projection); // [B*N, k]
-      return tf.transpose(tf.reshape(rows, [-1, N, this.config.dim]), [1, 0, 2]) as tf.Tensor3D;
-    });
+    const N = this.positions;
+    const rows = tf.matMul(tf.reshape(skip, [skip.shape[0], this.inputDim]), this.projection); // [B*N, k]
+    return tf.transpose(tf.reshape(rows, [-1, N, this.config.dim]), [1, 0, 2]) as tf.Tensor3D;
   }
 
   /** features [N, B, k] -> squared distance to the nearest slot of each position, [B, N] */
   nearest(f: tf.Tensor3D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const m = this.slots as tf.Tensor3D;
-      const cross = tf.matMul(f, m, false, true); // [N, B, M]
-      const f2 = tf.sum(tf.square(f), 2, true); // [N, B, 1]
-      const m2 = tf.expandDims(tf.sum(tf.square(m), 2), 1); // [N, 1, M]
-      const d = tf.relu(tf.add(tf.sub(f2, tf.mul(cross, 2)), m2)); // rounding can dip below 0
-      return tf.transpose(tf.min(d, 2)) as tf.Tensor2D;
-    });
+    const m = this.slots as tf.Tensor3D;
+    const cross = tf.matMul(f, m, false, true); // [N, B, M]
+    const f2 = tf.sum(tf.square(f), 2, true); // [N, B, 1]
+    const m2 = tf.expandDims(tf.sum(tf.square(m), 2), 1); // [N, 1, M]
+    const d = tf.relu(tf.add(tf.sub(f2, tf.mul(cross, 2)), m2)); // rounding can dip below 0
+    return tf.transpose(tf.min(d, 2)) as tf.Tensor2D;
   }
 
   /** skip [B*N, s, s, C] -> z per position [B, N] */
   zMap(skip: tf.Tensor4D): tf.Tensor2D {
     if (!this.isFilled()) throw new SquidError('the patch memory is empty: fill it from normal training images before scoring with "memory"');
-    return tf.tidy(() => tf.div(tf.sub(this.nearest(this.features(skip)), this.center), this.scale) as tf.Tensor2D);
+    return tf.div(tf.sub(this.nearest(this.features(skip)), this.center), this.scale) as tf.Tensor2D;
   }
 
   /** skip [B*N, s, s, C] -> raw normality values [B] */
   score(skip: tf.Tensor4D): tf.Tensor1D {
-    return tf.tidy(() => tf.neg(tf.max(this.zMap(skip), 1)) as tf.Tensor1D);
+    return tf.neg(tf.max(this.zMap(skip), 1)) as tf.Tensor1D;
   }
 
   /** Marks the memory empty (its slots are refilled before use). */
   clear(): void {
-    const zero = tf.zeros([1]);
-    this.filled.assign(zero);
-    zero.dispose();
+    assignFrom(this.filled, () => tf.zeros([1]));
   }
 
   /** Stores normal features [N, M, k] and the per-position statistics [N]. */
@@ -94,8 +89,6 @@ export class PatchMemory {
     this.slots.assign(slots);
     this.center.assign(center);
     this.scale.assign(scale);
-    const one = tf.ones([1]);
-    this.filled.assign(one);
-    one.dispose();
+    assignFrom(this.filled, () => tf.ones([1]));
   }
 }

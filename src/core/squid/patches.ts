@@ -12,11 +12,8 @@ export function splitPatches(x: tf.Tensor4D, perSide: number): tf.Tensor4D {
   const ph = h / perSide;
   const pw = w / perSide;
   if (!Number.isInteger(ph) || !Number.isInteger(pw)) throw new Error(`splitPatches: ${h}x${w} not divisible by ${perSide}`);
-  // in a tidy: the 6-D intermediates (sharing the result's storage) end here
-  return tf.tidy(() => {
-    const t = tf.reshape(x, [b, perSide, ph, perSide, pw, c]);
-    return tf.reshape(tf.transpose(t, [0, 1, 3, 2, 4, 5]), [b * perSide * perSide, ph, pw, c]);
-  });
+  const t = tf.reshape(x, [b, perSide, ph, perSide, pw, c]);
+  return tf.reshape(tf.transpose(t, [0, 1, 3, 2, 4, 5]), [b * perSide * perSide, ph, pw, c]);
 }
 
 /** [B*P*P, p, p, C] -> [B, P*p, P*p, C] */
@@ -25,8 +22,6 @@ export function assemblePatches(x: tf.Tensor4D, perSide: number): tf.Tensor4D {
   const [n, ph, pw, c] = x.shape;
   const b = n / (perSide * perSide);
   if (!Number.isInteger(b)) throw new Error(`assemblePatches: ${n} patches is not a multiple of ${perSide * perSide}`);
-  return tf.tidy(() => {
-    const t = tf.reshape(x, [b, perSide, perSide, ph, pw, c]);
-    return tf.reshape(tf.transpose(t, [0, 1, 3, 2, 4, 5]), [b, perSide * ph, perSide * pw, c]);
-  });
+  const t = tf.reshape(x, [b, perSide, perSide, ph, pw, c]);
+  return tf.reshape(tf.transpose(t, [0, 1, 3, 2, 4, 5]), [b, perSide * ph, perSide * pw, c]);
 }

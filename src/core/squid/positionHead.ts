@@ -13,7 +13,7 @@
  *   skip [B*N, s, s, C] (rows image-major) -> logits [B*N, N] -> loss []
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import { Linear } from './layers.js';
 
 export class PositionHead {

@@ -6,13 +6,11 @@
  * [N,H,W,in] -> [N,H/stride,W/stride,out]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
+import type { ParamStore } from '../model/params.js';
 import { Conv2d } from './layers.js';
 import { BatchNorm } from './batchNorm.js';
 import type { ForwardContext } from './context.js';
 import { reluGradFromOutput } from '../ops/reluGrad/op.js';
-import { FoldedConvBn } from '../infer/foldedConvBn.js';
-import { hasResidualBlockKernel, residualBlock } from '../ops/residualBlock/op.js';
 
 /**
  * relu(a + b) for same-shaped a, b, as one differentiable op that saves only
@@ -38,14 +36,18 @@ export function addRelu(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
   return f(a, b) as tf.Tensor4D;
 }
 
-export class ResidualBlock {
-  private readonly conv1: Conv2d;
-  private readonly bn1: BatchNorm;
-  private readonly conv2: Conv2d;
-  private readonly bn2: BatchNorm;
-  private readonly conv3: Conv2d;
-  private readonly bn3: BatchNorm;
-  private readonly folded: [FoldedConvBn, FoldedConvBn, FoldedConvBn];
+/** What a residual block is to its container: x -> block(x) (src/core/tactics/ may stand in for it). */
+export interface Block {
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
+}
+
+export class ResidualBlock implements Block {
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm;
+  readonly conv3: Conv2d;
+  readonly bn3: BatchNorm;
 
   constructor(store: ParamStore, name: string, readonly inChannels: number, readonly outChannels: number, readonly stride = 1) {
     this.conv1 = new Conv2d(store, `${name}/conv1`, inChannels, outChannels, 3, stride, 1);
@@ -54,45 +56,13 @@ export class ResidualBlock {
     this.bn2 = new BatchNorm(store, `${name}/bn2`, outChannels);
     this.conv3 = new Conv2d(store, `${name}/conv3`, outChannels, outChannels, 3, 1, 1);
     this.bn3 = new BatchNorm(store, `${name}/bn3`, outChannels);
-    this.folded = [
-      new FoldedConvBn(store.inference, this.conv1, this.bn1),
-      new FoldedConvBn(store.inference, this.conv2, this.bn2),
-      new FoldedConvBn(store.inference, this.conv3, this.bn3),
-    ];
   }
 
-  /**
-   * In a tf.tidy: the intermediates are freed when the block ends instead of
-   * when the whole pass ends. Safe under a gradient tape: the tensors the
-   * backward pass needs are saved by the tape as kept clones (tidy does not
-   * dispose kept tensors), and the tape refers to the others only by id.
-   */
-  apply(x: tf.Tensor4D, ctx: ForwardContext, opts: { releaseInput?: boolean } = {}): tf.Tensor4D {
-    if (ctx.bn === 'running' && this.folded[0].ready) {
-      // compiled for inference (src/core/infer/compile.ts): each conv + BN (+ ReLU) folded into one convolution, the
-      // last one adding a and applying the ReLU as it writes (b and a + b are
-      // never stored); releaseInput: x is the caller's temporary, freed once
-      // the first convolution has read it (a batch holds x, a, h and the
-      // output at most instead of x and five maps)
-      const [f1, f2, f3] = this.folded;
-      if (hasResidualBlockKernel()) {
-        // one kernel: native/src/conv/block.cc keeps a and h in oneDNN's layouts
-        const y = residualBlock(x, [f1.weights(), f2.weights(), f3.weights()], { strides: this.stride, pad: this.conv1.pad });
-        if (opts.releaseInput) x.dispose();
-        return y;
-      }
-      return tf.tidy(() => {
-        const a = f1.apply(x, 'relu');
-        if (opts.releaseInput) x.dispose();
-        const h = f2.apply(a, 'relu');
-        return f3.applyAddRelu(h, a);
-      });
-    }
-    return tf.tidy(() => {
-      const a = tf.relu(this.bn1.apply(this.conv1.apply(x), ctx.bn));
-      const h = tf.relu(this.bn2.apply(this.conv2.apply(a), ctx.bn));
-      const b = this.bn3.apply(this.conv3.apply(h), ctx.bn);
-      return addRelu(a, b);
-    });
+  /** [N,H,W,in] -> [N,H/stride,W/stride,out] */
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const a = tf.relu(this.bn1.apply(this.conv1.apply(x), ctx.bn));
+    const h = tf.relu(this.bn2.apply(this.conv2.apply(a), ctx.bn));
+    const b = this.bn3.apply(this.conv3.apply(h), ctx.bn);
+    return addRelu(a, b);
   }
 }

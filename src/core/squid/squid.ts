@@ -1,29 +1,29 @@
 /**
- * createSquid(preset): the whole SQUID model (encoder, in-painting block,
- * student and teacher decoders, discriminator) behind the SquidModel
- * contract of types.ts.
+ * SQUID's modules and its generator's forward pass (Fig. 2), as math: the
+ * encoder cuts the image into patches and encodes them; the in-painting
+ * block rebuilds each patch's bottleneck from the memory queue of its
+ * position; the student decoder (with decoder memories) and the
+ * memory-free teacher decode it; distillation pulls the student's levels
+ * towards the teacher's. Memory scopes and inference forms are applied from
+ * outside (src/core/tactics/); the model behind the SquidModel contract is
+ * src/core/model/squid.ts.
  *
  * Variable names: generator/{encoder,inpaint,student,teacher}/..., and
- * discriminator/...; getState() adds "<queue>/pointers" (int32).
+ * discriminator/...
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { scoreKindsOf, type Preset, type ModelConfig, type ScoreKind } from './presets.js';
-import { validatePreset, encoderSides } from './presetSchema.js';
-import type { DiscriminatorBnMode, GeneratorStep, SharedGeneratorForward, SquidModel } from './types.js';
-import type { Rng } from '../util/rng.js';
-import { ParamStore } from './params.js';
+import type { ModelConfig } from './presets.js';
+import { encoderSides } from './presetSchema.js';
+import type { ParamStore } from '../model/params.js';
 import { Encoder, type Skip } from './encoder.js';
 import { InpaintingBlock } from './inpaintingBlock.js';
 import { Decoder } from './decoder.js';
 import { Discriminator } from './discriminator.js';
 import { PatchMemory } from './patchMemory.js';
 import { PositionHead } from './positionHead.js';
-import { MemoryQueue } from './memoryQueue.js';
 import { stopGradient } from '../tfjs/detach.js';
-import { mse, bceWithLogits } from './losses.js';
-import { gradCam } from './gradCam.js';
-import { inferenceContext, trainingContext, type ForwardContext } from './context.js';
-import type { InferenceScope } from '../infer/scope.js';
+import { mse } from './losses.js';
+import { trainingContext, type ForwardContext } from './context.js';
 
 export const GENERATOR_PREFIX = 'generator/';
 export const TEACHER_PREFIX = 'generator/teacher/';
@@ -69,271 +69,67 @@ function patchFeatureDim(config: ModelConfig): number {
   return (config.channels[L - 1] as number) * side * side;
 }
 
-interface Generated {
+export interface Generated {
+  /** the student's reconstruction [B,S,S,1] */
   recon: tf.Tensor4D;
+  /** the teacher's (with the teacher) */
   teacherRecon?: tf.Tensor4D;
-  /** sum over levels of MSE(student level, teacher level) */
+  /** training: sum over levels of MSE(student level, teacher level) */
   distillation?: tf.Scalar;
-  /** the same per image, [B] (inference with the teacher only) */
+  /** inference: the same per image, [B] */
   gap?: tf.Tensor1D;
-  /** [B*N, d] */
+  /** the in-painting queries [B*N, d] */
   queries?: tf.Tensor2D;
   /** the position task's cross-entropy on the deepest per-patch map (training with a position head) */
   position?: tf.Scalar;
 }
 
-class Squid implements SquidModel {
-  readonly generatorVariables: tf.Variable[];
-  readonly discriminatorVariables: tf.Variable[];
-  readonly scoreKinds: readonly ScoreKind[];
-  private readonly store: ParamStore;
-  private readonly m: SquidModules;
-
-  constructor(readonly preset: Preset, seed: number) {
-    this.store = new ParamStore(seed);
-    this.m = buildSquidModules(this.store, preset.model);
-    this.generatorVariables = this.store.trainable([GENERATOR_PREFIX]);
-    this.discriminatorVariables = this.store.trainable([DISCRIMINATOR_PREFIX]);
-    this.scoreKinds = scoreKindsOf(preset.model);
-  }
-
-  get inferenceScope(): InferenceScope {
-    return this.store.inference;
-  }
-
-  private get queue(): MemoryQueue | undefined {
-    const mem = this.m.inpainting?.memory;
-    return mem instanceof MemoryQueue ? mem : undefined;
-  }
-
-  /**
-   * Generator forward (ctx: training or inference, context.ts). A shared
-   * training forward moves the running statistics as two forwards would;
-   * the teacher's as one (the reference runs it only in the generator step).
-   */
-  private generate(x: tf.Tensor4D, ctx: ForwardContext, withTeacher: boolean): Generated {
-    if (ctx.training) this.inferenceScope.assertTrainable();
-    const teacherCtx = ctx.training ? trainingContext(ctx.rng, 'train') : ctx;
-    const { bottleneck, skips } = this.m.encoder.apply(x, ctx);
-    // the position task's loss, in the generator step only (withTeacher: the discriminator step's forward does not need it)
-    const head = ctx.training && withTeacher ? this.m.positionHead : undefined;
-    const position = head?.loss(skips[skips.length - 1] as tf.Tensor4D);
-    const sg = this.preset.model.ablation.stopGradient;
-    const inp = this.m.inpainting?.apply(bottleneck, ctx);
-    let s = inp ? inp.features : bottleneck;
-    const teacher = withTeacher ? this.m.teacher : undefined;
-    let t = teacher ? (sg ? stopGradient(bottleneck) : bottleneck) : undefined;
-    const dist: tf.Scalar[] = [];
-    const gaps: tf.Tensor1D[] = [];
-    const B = x.shape[0];
-    const L = this.m.student.levels;
-    for (let i = 0; i < L; i++) {
-      const skip = skips[L - 1 - i] as Skip;
-      if (!ctx.training && !teacher) {
-        // inference: each level in its own scope, its input and skip freed as
-        // it ends (nothing else reads them), so a batch holds one level's
-        // intermediates at a time instead of the whole decoder's
-        const prev = s;
-        s = tf.tidy(() => this.m.student.level(i, prev, skip, ctx));
-        tf.dispose(skip instanceof tf.Tensor ? [prev, skip] : prev);
-        continue;
-      }
-      s = this.m.student.level(i, s, skip, ctx);
-      if (teacher && t) {
-        t = teacher.level(i, t, sg && skip instanceof tf.Tensor ? stopGradient(skip) : skip, teacherCtx);
-        if (ctx.training) dist.push(mse(s, t));
-        else gaps.push(tf.mean(tf.reshape(tf.squaredDifference(s, t), [B, -1]), 1) as tf.Tensor1D); // per patch rows are image-major
-      }
-    }
-    const out: Generated = { recon: this.m.student.output(s, ctx) };
-    if (teacher && t && ctx.training) {
-      out.teacherRecon = teacher.output(t, teacherCtx);
-      out.distillation = tf.addN(dist);
-    }
-    if (gaps.length > 0) out.gap = tf.addN(gaps) as tf.Tensor1D;
-    if (inp) out.queries = inp.queries;
-    if (position) out.position = position;
-    return out;
-  }
-
-  discriminatorLoss(x: tf.Tensor4D, rng: Rng): tf.Scalar {
-    const fake = stopGradient(this.generate(x, trainingContext(rng), false).recon);
-    return this.discriminatorLossOn(x, fake);
-  }
-
-  discriminatorLossOn(x: tf.Tensor4D, fake: tf.Tensor4D): tf.Scalar {
-    this.inferenceScope.assertTrainable();
-    const d = this.m.discriminator;
-    const real = bceWithLogits(d.apply(x, trainingContext()), 1);
-    const faked = bceWithLogits(d.apply(fake, trainingContext()), 0);
-    return tf.mul(tf.add(real, faked), this.preset.train.lossWeights.discriminator);
-  }
-
-  adversarialLoss(recon: tf.Tensor4D): tf.Scalar {
-    this.inferenceScope.assertTrainable();
-    return tf.mul(bceWithLogits(this.m.discriminator.apply(recon, trainingContext()), 1), this.preset.train.lossWeights.generator);
-  }
-
-  /** The non-adversarial generator losses of a training forward (kept: they outlive tidy scopes). */
-  private generatorParts(x: tf.Tensor4D, rng: Rng, shared: boolean): SharedGeneratorForward {
-    const w = this.preset.train.lossWeights;
-    const g = this.generate(x, trainingContext(rng, shared ? 'train-shared' : 'train'), true);
-    const zero = (): tf.Scalar => tf.scalar(0);
-    const reconstruction = tf.mul(mse(g.recon, x), w.reconstruction) as tf.Scalar;
-    const teacher = g.teacherRecon ? (tf.mul(mse(g.teacherRecon, x), w.teacher) as tf.Scalar) : zero();
-    const distillation = g.distillation ? (tf.mul(g.distillation, w.distillation) as tf.Scalar) : zero();
-    const queries = g.queries ? stopGradient(g.queries) : (tf.zeros([0, 1]) as tf.Tensor2D);
-    const parts: SharedGeneratorForward['parts'] = { reconstruction, teacher, distillation };
-    if (g.position) parts.position = tf.mul(g.position, this.preset.model.positionLoss ?? 0) as tf.Scalar;
-    for (const p of Object.values(parts)) tf.keep(p);
-    tf.keep(queries);
-    return { recon: g.recon, parts, queries };
-  }
-
-  sharedGeneratorForward(x: tf.Tensor4D, rng: Rng): SharedGeneratorForward {
-    return this.generatorParts(x, rng, true);
-  }
-
-  generatorLoss(x: tf.Tensor4D, rng: Rng): GeneratorStep {
-    const g = this.generatorParts(x, rng, false);
-    const adversarial = tf.keep(this.adversarialLoss(g.recon));
-    const total = tf.addN([...Object.values(g.parts), adversarial]) as tf.Scalar;
-    return { total, parts: { ...g.parts, adversarial }, queries: g.queries };
-  }
-
-  writeQueues(queries: tf.Tensor2D): void {
-    const q = this.queue;
-    if (q && queries.shape[0] > 0) q.write(queries);
-  }
-
-  reconstruct(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => this.generate(x, inferenceContext(), false).recon);
-  }
-
-  reconstructWithGap(x: tf.Tensor4D): { recon: tf.Tensor4D; gap: tf.Tensor1D } {
-    return tf.tidy(() => {
-      if (!this.m.teacher) return { recon: this.generate(x, inferenceContext(), false).recon, gap: tf.zeros([x.shape[0]]) as tf.Tensor1D };
-      const g = this.generate(x, inferenceContext(), true);
-      return { recon: g.recon, gap: g.gap as tf.Tensor1D };
-    });
-  }
-
-  private get patchMemory(): PatchMemory {
-    const pm = this.m.patchMemory;
-    if (!pm) throw new Error(`preset "${this.preset.name}" has no patch memory (model.patchMemory)`);
-    return pm;
-  }
-
-  /** The deepest per-patch encoder map, inference mode: [B*N, s, s, C] */
-  private patchMap(x: tf.Tensor4D): tf.Tensor4D {
-    const { skips } = this.m.encoder.apply(x, inferenceContext());
-    return skips[skips.length - 1] as tf.Tensor4D;
-  }
-
-  patchFeatures(x: tf.Tensor4D): tf.Tensor3D {
-    return tf.tidy(() => this.patchMemory.features(this.patchMap(x)));
-  }
-
-  patchDistances(x: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => this.patchMemory.nearest(this.patchMemory.features(this.patchMap(x))));
-  }
-
-  patchZ(x: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => this.patchMemory.zMap(this.patchMap(x)));
-  }
-
-  memoryScores(x: tf.Tensor4D): tf.Tensor1D {
-    return tf.tidy(() => this.patchMemory.score(this.patchMap(x)));
-  }
-
-  private get positionHead(): PositionHead {
-    const h = this.m.positionHead;
-    if (!h) throw new Error(`preset "${this.preset.name}" has no position task (model.positionLoss)`);
-    return h;
-  }
-
-  positionLogProbs(x: tf.Tensor4D): tf.Tensor2D {
-    const N = this.preset.model.patchesPerSide ** 2;
-    return tf.tidy(() => tf.reshape(this.positionHead.logProbs(this.patchMap(x)), [-1, N]) as tf.Tensor2D);
-  }
-
-  positionScores(x: tf.Tensor4D): tf.Tensor1D {
-    return tf.tidy(() => tf.min(this.positionLogProbs(x), 1) as tf.Tensor1D);
-  }
-
-  patchMemoryFilled(): boolean {
-    return this.m.patchMemory?.isFilled() ?? false;
-  }
-
-  fillPatchMemory(slots: tf.Tensor3D, center: tf.Tensor1D, scale: tf.Tensor1D): void {
-    this.patchMemory.fill(slots, center, scale);
-  }
-
-  discriminatorLogits(x: tf.Tensor4D, bn: DiscriminatorBnMode = 'per-image'): tf.Tensor1D {
-    return tf.tidy(() => this.m.discriminator.apply(x, inferenceContext(bn)));
-  }
-
-  gradCam(x: tf.Tensor4D): tf.Tensor4D {
-    return gradCam(this.m.discriminator, x, inferenceContext('per-image'));
-  }
-
-  getState(): Record<string, tf.Tensor> {
-    const out: Record<string, tf.Tensor> = {};
-    for (const [name, v] of this.store.entries()) out[name] = tf.clone(v);
-    const q = this.queue;
-    if (q) out[`${q.name}/pointers`] = tf.tensor1d(q.pointers, 'int32');
-    return out;
-  }
-
-  setState(state: Record<string, tf.Tensor>): void {
-    const q = this.queue;
-    const pointerName = q ? `${q.name}/pointers` : undefined;
-    const check = (name: string, shape: number[]): tf.Tensor => {
-      const t = state[name];
-      if (t === undefined) throw new Error(`model state: missing entry "${name}"`);
-      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-        throw new Error(`model state: "${name}" has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
-      }
-      return t;
-    };
-    // a state without the patch memory (a checkpoint) leaves it empty
-    const memoryPrefix = `${PATCH_MEMORY_NAME}/`;
-    const withoutMemory = this.m.patchMemory !== undefined && state[`${memoryPrefix}slots`] === undefined;
-    const entries = this.store.entries().filter(([name]) => !(withoutMemory && name.startsWith(memoryPrefix)));
-    for (const [name, v] of entries) {
-      const t = check(name, v.shape);
-      if (t.dtype !== 'float32') throw new Error(`model state: "${name}" is ${t.dtype}, expected float32`);
-    }
-    let pointers: number[] | undefined;
-    if (q && pointerName) {
-      pointers = Array.from(check(pointerName, [q.numQueues]).dataSync());
-      const bad = pointers.find((p) => !Number.isInteger(p) || p < 0 || p >= q.slots);
-      if (bad !== undefined) throw new Error(`model state: "${pointerName}" holds ${bad}, outside [0, ${q.slots})`);
-    }
-    for (const [name, v] of entries) {
-      const t = state[name] as tf.Tensor;
-      v.assign(t);
-    }
-    if (q && pointers) pointers.forEach((p, i) => (q.pointers[i] = p));
-    this.inferenceScope.invalidate(); // forms derived from the old weights
-    if (withoutMemory) this.m.patchMemory?.clear();
-  }
-
-  dispose(): void {
-    this.store.dispose();
-  }
-}
-
-/** A SQUID model with seeded weights (same preset and seed: identical weights). */
-export function createSquid(preset: Preset, opts: { seed?: number } = {}): SquidModel {
-  validatePreset(preset);
-  return new Squid(preset, opts.seed ?? 0);
-}
-
 /**
- * The stable name of a model variable (the getState() key), from its tfjs
- * name `squid<k>/<stable name>` (k differs between model instances).
+ * The generator (ctx: training or inference, context.ts); withTeacher: the
+ * teacher decodes too (the generator step; the distillation score). A
+ * shared training forward moves the running statistics as two forwards
+ * would; the teacher's as one (the reference runs it only in the
+ * generator step).
  */
-export function stableVariableName(v: tf.Variable): string {
-  return v.name.replace(/^squid\d+\//, '');
+export function generate(m: SquidModules, config: ModelConfig, x: tf.Tensor4D, ctx: ForwardContext, withTeacher: boolean): Generated {
+  const { bottleneck, skips } = m.encoder.apply(x, ctx);
+  const out: Generated = { recon: x };
+  // the position task, in the generator step only
+  if (ctx.training && withTeacher && m.positionHead) out.position = m.positionHead.loss(skips[skips.length - 1] as tf.Tensor4D);
+  const inp = m.inpainting?.apply(bottleneck, ctx);
+  if (inp) out.queries = inp.queries;
+  // the teacher decodes the un-in-painted bottleneck; with stop-gradient, no gradient reaches the encoder through it
+  const teacher = withTeacher ? m.teacher : undefined;
+  const sg = config.ablation.stopGradient;
+  const detach = (k: Skip): Skip => (sg && k instanceof tf.Tensor ? stopGradient(k) : k);
+  const teacherCtx = ctx.training ? trainingContext(ctx.rng, 'train') : ctx;
+  let s = inp ? inp.features : bottleneck;
+  let t = teacher ? (sg ? stopGradient(bottleneck) : bottleneck) : undefined;
+  // level by level, the student's and the teacher's side by side, with the
+  // distillation term of each level (this order lets the backward pass free
+  // each level's maps sooner than two whole decoders one after the other)
+  const gaps: tf.Tensor[] = [];
+  const L = m.student.levels;
+  for (let i = 0; i < L; i++) {
+    const skip = skips[L - 1 - i] as Skip;
+    s = m.student.level(i, s, skip, ctx);
+    if (teacher && t) {
+      t = teacher.level(i, t, detach(skip), teacherCtx);
+      gaps.push(ctx.training ? mse(s, t) : perImageSquaredGap(s, t, x.shape[0]));
+    }
+  }
+  out.recon = m.student.output(s, ctx);
+  if (!teacher || !t) return out;
+  if (ctx.training) {
+    out.teacherRecon = teacher.output(t, teacherCtx);
+    out.distillation = tf.addN(gaps) as tf.Scalar;
+  } else {
+    out.gap = tf.addN(gaps) as tf.Tensor1D;
+  }
+  return out;
+}
+
+/** Mean squared difference per image: [B*N or B, h, w, c] (rows image-major) -> [B] */
+function perImageSquaredGap(s: tf.Tensor4D, t: tf.Tensor4D, B: number): tf.Tensor1D {
+  return tf.mean(tf.reshape(tf.squaredDifference(s, t), [B, -1]), 1) as tf.Tensor1D;
 }

@@ -5,14 +5,19 @@
  * x [N,h,w,Cx], skip [N,H,W,Cs] -> [N,H,W,out]; in = Cs + Cx (concat) or Cx.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamStore } from './params.js';
-import { ResidualBlock } from './residualBlock.js';
+import type { ParamStore } from '../model/params.js';
+import { ResidualBlock, type Block } from './residualBlock.js';
 import type { ForwardContext } from './context.js';
 import type { Skip } from './encoder.js';
 import { concatChannels } from '../ops/concatChannels.js';
 
-export class UpBlock {
-  private readonly block: ResidualBlock;
+/** What an up block is to its decoder (src/core/tactics/ may stand in for it). */
+export interface Up {
+  apply(x: tf.Tensor4D, skip: Skip, ctx: ForwardContext): tf.Tensor4D;
+}
+
+export class UpBlock implements Up {
+  block: Block;
 
   constructor(store: ParamStore, name: string, readonly inChannels: number, readonly outChannels: number, readonly concat: boolean) {
     this.block = new ResidualBlock(store, `${name}/block`, inChannels, outChannels, 1);
@@ -22,10 +27,8 @@ export class UpBlock {
   apply(x: tf.Tensor4D, skip: Skip, ctx: ForwardContext): tf.Tensor4D {
     const [, h, w] = skip.shape;
     const up = x.shape[1] === h && x.shape[2] === w ? x : tf.image.resizeBilinear(x, [h, w], false, true);
-    if (!this.concat) return this.block.apply(up, ctx, { releaseInput: up !== x });
+    if (!this.concat) return this.block.apply(up, ctx);
     if (!(skip instanceof tf.Tensor)) throw new Error(`UpBlock: a concatenating level needs the skip map, got only its shape ${JSON.stringify(skip.shape)}`);
-    const input = concatChannels(skip, up);
-    if (up !== x) up.dispose();
-    return this.block.apply(input, ctx, { releaseInput: true });
+    return this.block.apply(concatChannels(skip, up), ctx);
   }
 }

@@ -24,3 +24,13 @@ export function parsePositiveNumberOption(name: string): (v: string) => number {
     return n;
   };
 }
+
+/** `--json`: the verb prints its result as one JSON document on stdout instead of lines. */
+export function addJsonOption(cmd: Command): Command {
+  return cmd.option('--json', 'print the result as JSON instead of lines');
+}
+
+/** Prints a verb's result: JSON with --json, else its lines (made only when needed). */
+export function printResult(json: boolean | undefined, result: unknown, lines: () => string[]): void {
+  process.stdout.write(json === true ? JSON.stringify(result, null, 2) + '\n' : lines().join('\n') + '\n');
+}

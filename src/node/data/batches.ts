@@ -41,6 +41,8 @@ export interface LoadBatchOptions {
   skipUnreadable?: boolean;
   /** Files decoded at once (default 4). */
   concurrency?: number;
+  /** Called with the number of files done so far, after each one. */
+  onProgress?: (done: number) => void;
 }
 
 /** One skipped file: its path and why. */
@@ -58,6 +60,7 @@ export async function loadBatch(
   const results: (Float32Array | SkippedFile)[] = new Array(paths.length);
   const conc = Math.max(1, opts.concurrency ?? 4);
   let next = 0;
+  let done = 0;
   const worker = async (): Promise<void> => {
     while (next < paths.length) {
       const i = next++;
@@ -68,6 +71,7 @@ export async function loadBatch(
         if (opts.skipUnreadable && err instanceof ImageLoadError) results[i] = { path: p, reason: err.reason };
         else throw err;
       }
+      opts.onProgress?.(++done);
     }
   };
   await Promise.all(Array.from({ length: Math.min(conc, paths.length) }, worker));

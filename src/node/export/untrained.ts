@@ -6,7 +6,7 @@
  * Node only.
  */
 import { scoreKindsOf, type Preset } from '../../core/squid/presets.js';
-import { createSquid } from '../../core/squid/squid.js';
+import { createSquid } from '../../core/model/squid.js';
 import { disposeState } from '../../core/io/modelState.js';
 import type { SquidJson } from '../../core/export/squidJson.js';
 import type { BaseScoreKind, ScoreStats, ScoringJson } from '../../core/score/stats.js';

@@ -1,4 +1,8 @@
-/** Score CSV files: header `path,label,score` (optional `type`); label 0 = normal, 1 = abnormal. Node only. */
+/**
+ * Score CSV files: header `path,label,score` (optional `type`, and `call`,
+ * the decision at a report's threshold, which reading ignores); label 0 =
+ * normal, 1 = abnormal. Node only.
+ */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -51,20 +55,31 @@ function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Score rows as CSV text (`path,label,score[,type]`; type column when any row has one). Scores at full precision. */
-export function formatScoresCsv(rows: readonly ScoredRow[]): string {
-  const withType = rows.some((r) => r.type !== undefined);
-  const lines = [withType ? 'path,label,score,type' : 'path,label,score'];
+/**
+ * Score rows as CSV text, scores at full precision: `path,label,score[,type]`
+ * (type when any row has one); with a threshold, the per-image table of a
+ * report, `path,label,type,score,call` (call: abnormal when score >=
+ * threshold, else normal), which parseScoresCsv reads back.
+ */
+export function formatScoresCsv(rows: readonly ScoredRow[], threshold?: number): string {
+  const withType = threshold !== undefined || rows.some((r) => r.type !== undefined);
+  const header = threshold !== undefined ? ['path', 'label', 'type', 'score', 'call'] : withType ? ['path', 'label', 'score', 'type'] : ['path', 'label', 'score'];
+  const lines = [header.join(',')];
   for (const r of rows) {
-    const f = [csvField(r.path), String(r.label), String(r.score)];
-    if (withType) f.push(csvField(r.type ?? ''));
-    lines.push(f.join(','));
+    const field: Record<string, string> = {
+      path: csvField(r.path),
+      label: String(r.label),
+      score: String(r.score),
+      type: csvField(r.type ?? ''),
+      call: threshold !== undefined && r.score >= threshold ? 'abnormal' : 'normal',
+    };
+    lines.push(header.map((h) => field[h]).join(','));
   }
   return lines.join('\n') + '\n';
 }
 
 /** Write score rows as a CSV file (creates parent folders). */
-export async function writeScoresCsv(path: string, rows: readonly ScoredRow[]): Promise<void> {
+export async function writeScoresCsv(path: string, rows: readonly ScoredRow[], threshold?: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, formatScoresCsv(rows));
+  await writeFile(path, formatScoresCsv(rows, threshold));
 }

@@ -13,6 +13,8 @@ export interface HtmlInputs {
   metrics: ReportMetrics;
   /** Inline SVG markup of the ROC curve(s). */
   rocSvg: string;
+  /** Inline SVG markup of the normal and abnormal score histograms, the threshold marked. */
+  histogramSvg: string;
   highestNormals: ThumbnailEntry[];
   lowestAbnormals: ThumbnailEntry[];
   generatedAt: string;
@@ -102,6 +104,9 @@ ${m.per_type_auc ? `<h2>Per anomaly type</h2>${typeTable(m.per_type_auc)}` : ''}
 ${extra}
 <h2>ROC curve</h2>
 ${h.rocSvg}
+<h2>Score distribution</h2>
+${h.histogramSvg}
+<p class="note">Every image's score and call at this threshold: scores.csv (path,label,type,score,call; <code>squid report --scores</code> reads it back).</p>
 ${h.learningCurveSvg ? `<h2>Training curves (the run's log.jsonl)</h2>\n${h.learningCurveSvg}` : ''}
 <h2>Highest-scoring normal images</h2>
 ${thumbs(h.highestNormals)}

@@ -115,3 +115,72 @@ export function lineChartSvg(x: readonly number[], series: readonly LineSeries[]
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
+
+export interface HistogramOptions {
+  title: string;
+  xLabel: string;
+  /** A vertical mark (e.g. the decision threshold) and its label. */
+  mark?: { value: number; label: string };
+  bins?: number;
+}
+
+/**
+ * Overlaid histograms of groups of values over one shared binning (e.g. the
+ * scores of normal and of abnormal images), each as a fraction of its own
+ * group, with an optional vertical mark.
+ */
+export function histogramSvg(groups: readonly { name: string; values: readonly number[] }[], o: HistogramOptions): string {
+  const W = 520;
+  const H = 300;
+  const m = { l: 56, r: 150, t: 32, b: 44 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const all = groups.flatMap((g) => g.values).filter(Number.isFinite);
+  if (o.mark && Number.isFinite(o.mark.value)) all.push(o.mark.value);
+  let [lo, hi] = all.length > 0 ? [Math.min(...all), Math.max(...all)] : [0, 1];
+  if (hi - lo < 1e-12) [lo, hi] = [lo - 0.5, hi + 0.5];
+  const bins = o.bins ?? 30;
+  const width = (hi - lo) / bins;
+  const fractions = groups.map((g) => {
+    const counts = new Array<number>(bins).fill(0);
+    for (const v of g.values) if (Number.isFinite(v)) counts[Math.min(bins - 1, Math.floor((v - lo) / width))]! += 1;
+    return counts.map((c) => (g.values.length > 0 ? c / g.values.length : 0));
+  });
+  const top = Math.max(1e-12, ...fractions.flat());
+  const X = (v: number): number => m.l + ((v - lo) / (hi - lo)) * pw;
+  const Y = (f: number): number => m.t + (1 - f / top) * ph;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${m.l + pw / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(o.title)}</text>`);
+  for (let i = 0; i <= 4; i++) {
+    const f = (top * i) / 4;
+    parts.push(`<line x1="${m.l}" y1="${Y(f).toFixed(2)}" x2="${m.l + pw}" y2="${Y(f).toFixed(2)}" stroke="#eee"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${(Y(f) + 4).toFixed(2)}" text-anchor="end">${f.toFixed(2)}</text>`);
+    const v = lo + ((hi - lo) * i) / 4;
+    parts.push(`<text x="${X(v).toFixed(2)}" y="${m.t + ph + 16}" text-anchor="middle">${v.toFixed(2)}</text>`);
+  }
+  fractions.forEach((fr, k) => {
+    const color = COLORS[k % COLORS.length] as string;
+    fr.forEach((f, b) => {
+      if (f === 0) return;
+      const x = X(lo + b * width);
+      parts.push(`<rect x="${x.toFixed(2)}" y="${Y(f).toFixed(2)}" width="${(X(lo + (b + 1) * width) - x).toFixed(2)}" height="${(m.t + ph - Y(f)).toFixed(2)}" fill="${color}" fill-opacity="0.45" stroke="${color}"/>`);
+    });
+    const ly = m.t + 10 + 16 * k;
+    parts.push(`<rect x="${m.l + pw + 10}" y="${ly - 6}" width="18" height="12" fill="${color}" fill-opacity="0.45" stroke="${color}"/>`);
+    parts.push(`<text x="${m.l + pw + 32}" y="${ly + 4}">${escapeXml(`${groups[k]!.name} (${groups[k]!.values.length})`)}</text>`);
+  });
+  if (o.mark && Number.isFinite(o.mark.value)) {
+    const x = X(o.mark.value).toFixed(2);
+    parts.push(`<line x1="${x}" y1="${m.t}" x2="${x}" y2="${m.t + ph}" stroke="#000" stroke-width="1.5" stroke-dasharray="5 3"/>`);
+    const ly = m.t + 10 + 16 * groups.length;
+    parts.push(`<line x1="${m.l + pw + 10}" y1="${ly}" x2="${m.l + pw + 28}" y2="${ly}" stroke="#000" stroke-width="1.5" stroke-dasharray="5 3"/>`);
+    parts.push(`<text x="${m.l + pw + 32}" y="${ly + 4}">${escapeXml(o.mark.label)}</text>`);
+  }
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  parts.push(`<text x="${m.l + pw / 2}" y="${H - 8}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
+  parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">fraction of the group</text>`);
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

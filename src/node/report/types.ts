@@ -103,7 +103,7 @@ export interface ReportMetrics {
 
 export interface ReportResult {
   metrics: ReportMetrics;
-  files: { metricsJson: string; rocSvg: string; reportHtml: string; learningCurveSvg?: string };
+  files: { metricsJson: string; rocSvg: string; histogramSvg: string; scoresCsv: string; reportHtml: string; learningCurveSvg?: string };
 }
 
 /** Per-epoch training values: validation AUC per score kind and the losses (null where an epoch has none). */

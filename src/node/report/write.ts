@@ -6,7 +6,8 @@ import { encodeGrayPng, pngDataUri } from '../image/encode.js';
 import { rocCurve } from '../metrics/roc.js';
 import { evaluateScores } from './evaluate.js';
 import { reportHtml, type ThumbnailEntry } from './html.js';
-import { lineChartSvg, rocSvg, type RocSeries } from './svg.js';
+import { histogramSvg, lineChartSvg, rocSvg, type RocSeries } from './svg.js';
+import { writeScoresCsv } from './csv.js';
 import type { LearningCurve, ReportOptions, ReportResult, ScoredRow, ThumbnailProvider } from './types.js';
 
 /** Two charts: validation AUC per score kind, and the losses, against epoch. */
@@ -48,9 +49,12 @@ async function entries(rows: ScoredRow[], provider: ThumbnailProvider | false): 
 }
 
 /**
- * Evaluate the rows and write DIR/metrics.json, DIR/roc.svg and a
- * self-contained DIR/report.html (metrics table, ROC curve, thumbnails of
- * the highest-scoring normal and lowest-scoring abnormal images).
+ * Evaluate the rows and write DIR/metrics.json, DIR/roc.svg,
+ * DIR/histogram.svg (normal and abnormal scores, the threshold marked),
+ * DIR/scores.csv (per image: path,label,type,score,call; `squid report
+ * --scores` reads it back) and a self-contained DIR/report.html (metrics
+ * table, ROC curve, histogram, thumbnails of the highest-scoring normal and
+ * lowest-scoring abnormal images).
  */
 export async function writeReport(opts: ReportOptions): Promise<ReportResult> {
   const metrics = evaluateScores(opts);
@@ -62,6 +66,17 @@ export async function writeReport(opts: ReportOptions): Promise<ReportResult> {
     series.push({ name, curve: rocCurve(rows.map((r) => r.label), rows.map((r) => r.score)), auc: metrics.extra_scores?.[name]?.auc ?? NaN });
   }
   const svg = rocSvg(series);
+  const histogram = histogramSvg(
+    [
+      { name: 'normal', values: opts.rows.filter((r) => r.label === 0).map((r) => r.score) },
+      { name: 'abnormal', values: opts.rows.filter((r) => r.label === 1).map((r) => r.score) },
+    ],
+    {
+      title: `${metrics.score_name} score of the evaluated images`,
+      xLabel: 'anomaly score (higher: more anomalous)',
+      mark: { value: metrics.threshold.value, label: `threshold ${metrics.threshold.value.toFixed(3)}${metrics.threshold.oracle ? ' (oracle)' : ''}` },
+    },
+  );
   const curves = opts.learningCurve ? learningCurveSvgs(opts.learningCurve) : undefined;
   const k = opts.thumbnailCount ?? 8;
   const provider = opts.thumbnails === undefined ? fileThumbnails(opts.thumbnailSize ?? 128) : opts.thumbnails;
@@ -71,18 +86,27 @@ export async function writeReport(opts: ReportOptions): Promise<ReportResult> {
     title: opts.title ?? 'squid evaluation report',
     metrics,
     rocSvg: svg,
+    histogramSvg: histogram,
     highestNormals: await entries(highestNormals, provider),
     lowestAbnormals: await entries(lowestAbnormals, provider),
     generatedAt: new Date().toISOString(),
     ...(curves ? { learningCurveSvg: `${curves.auc}${curves.losses}` } : {}),
   });
-  const files: ReportResult['files'] = { metricsJson: join(opts.out, 'metrics.json'), rocSvg: join(opts.out, 'roc.svg'), reportHtml: join(opts.out, 'report.html') };
+  const files: ReportResult['files'] = {
+    metricsJson: join(opts.out, 'metrics.json'),
+    rocSvg: join(opts.out, 'roc.svg'),
+    histogramSvg: join(opts.out, 'histogram.svg'),
+    scoresCsv: join(opts.out, 'scores.csv'),
+    reportHtml: join(opts.out, 'report.html'),
+  };
   if (curves) {
     files.learningCurveSvg = join(opts.out, 'learning-curve.svg');
     await writeFile(files.learningCurveSvg, curves.auc);
   }
   await writeFile(files.metricsJson, JSON.stringify(metrics, null, 2) + '\n');
   await writeFile(files.rocSvg, svg);
+  await writeFile(files.histogramSvg, histogram);
+  await writeScoresCsv(files.scoresCsv, opts.rows, metrics.threshold.value);
   await writeFile(files.reportHtml, html);
   return { metrics, files };
 }

@@ -16,6 +16,7 @@ import { readRunConfig, readLog, runPaths, type LogEntry } from '../io/runDir.js
 import { loadLabelledSet } from './labelledSet.js';
 import { anomalyScores, rawOf, SCORE_KINDS, type ScoreKind } from '../../core/score/scorer.js';
 import { SCORE_KIND_LABELS } from '../../core/squid/presets.js';
+import { silentTasks, withTask, type TaskProgress } from '../taskProgress.js';
 
 export interface EvalOptions {
   run: string;
@@ -31,6 +32,8 @@ export interface EvalOptions {
   val?: string;
   /** Backend name recorded in the report. */
   backend?: string;
+  /** Progress of loading, scoring and drawing (default: silent). */
+  progress?: TaskProgress;
 }
 
 /** Warnings about the figures (in-sample data, a threshold that calls nearly every image one way), in words. */
@@ -65,8 +68,10 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
   try {
     const size = detector.size;
     const px = size * size;
-    const set = await loadLabelledSet(opts.data, size);
-    const raw = await detector.rawScores(set.x);
+    const progress = opts.progress ?? silentTasks;
+    const set = await loadLabelledSet(opts.data, size, progress);
+    const n = set.labels.length;
+    const raw = await withTask(progress, `scoring ${n} images`, n, (onProgress) => detector.rawScores(set.x, undefined, { onProgress }));
     const rowsOf = (kind: ScoreKind, labels: readonly number[], names: readonly string[], types: readonly string[] | undefined, r: Float32Array): ScoredRow[] => {
       const s = detector.stats(kind);
       const scores = anomalyScores(r, s.mean, s.std);
@@ -95,8 +100,10 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
     let valRows: ScoredRow[] | undefined;
     if (threshold.kind === 'val-f1') {
       if (!opts.val) throw new SquidError('--threshold val-f1 needs --val DIR (a labelled validation folder)');
-      const val = await loadLabelledSet(opts.val, size);
-      const vr = await detector.rawScores(val.x, [primary]);
+      const val = await loadLabelledSet(opts.val, size, progress);
+      const vr = await withTask(progress, `scoring ${val.labels.length} validation images`, val.labels.length, (onProgress) =>
+        detector.rawScores(val.x, [primary], { onProgress }),
+      );
       valRows = rowsOf(primary, val.labels, val.names ?? [], val.types, rawOf(vr, primary));
     }
     const normalReferenceScores = stats.trainRaw ? Array.from(anomalyScores(stats.trainRaw, stats.mean, stats.std)) : undefined;

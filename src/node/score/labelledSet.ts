@@ -17,6 +17,7 @@ import { loadBatch } from '../data/batches.js';
 import type { LabelledItem } from '../data/types.js';
 import { InputError } from '../../core/util/errors.js';
 import type { LabelledPixels } from './statistics.js';
+import { silentTasks, withTask, type TaskProgress } from '../taskProgress.js';
 
 export interface TypedItem {
   path: string;
@@ -92,12 +93,14 @@ export async function readLabelledItems(dir: string): Promise<TypedItem[]> {
   return items;
 }
 
-/** Loads a labelled set's images at `size` px into memory. */
-export async function loadLabelledSet(dir: string, size: number): Promise<LabelledPixels & { items: TypedItem[] }> {
+/** Loads a labelled set's images at `size` px into memory (progress: shown while they load). */
+export async function loadLabelledSet(dir: string, size: number, progress: TaskProgress = silentTasks): Promise<LabelledPixels & { items: TypedItem[] }> {
   const items = await readLabelledItems(dir);
-  const batch = await loadBatch(
-    items.map((i) => i.path),
-    { size },
+  const batch = await withTask(progress, `loading ${items.length} images of ${dir}`, items.length, (onProgress) =>
+    loadBatch(
+      items.map((i) => i.path),
+      { size, onProgress },
+    ),
   );
   return {
     x: batch.x,

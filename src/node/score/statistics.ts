@@ -7,7 +7,7 @@
  *                        (about 1-q of normal images get flagged).
  * Also the validation AUC used for model selection. Browser-safe.
  */
-import type { SquidModel } from '../../core/squid/types.js';
+import type { SquidModel } from '../../core/model/types.js';
 import { rocAuc } from '../metrics/roc.js';
 import { chooseThreshold } from '../metrics/threshold.js';
 import { anomalyScores, combineRaw, meanStd, rawOf, scoreImages, SCORE_KINDS, SCORE_STD_FLOOR, type RawScores, type ScoreKind } from '../../core/score/scorer.js';

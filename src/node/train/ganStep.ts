@@ -25,7 +25,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { outsideTape } from '../../core/tfjs/tapePause.js';
 import type { Preset } from '../../core/squid/presets.js';
-import type { SquidModel } from '../../core/squid/types.js';
+import type { SquidModel } from '../../core/model/types.js';
 import type { Rng } from '../../core/util/rng.js';
 import { Adam } from './adam.js';
 

@@ -4,7 +4,7 @@
  * `statsImages` (those give the score statistics), so no image that
  * standardizes a score also sits in the memory.
  */
-import type { SquidModel } from '../../core/squid/types.js';
+import type { SquidModel } from '../../core/model/types.js';
 import { fillPatchMemory, PATCH_MEMORY_STATS_IMAGES } from '../../core/score/patchMemoryFill.js';
 import type { BatchSource } from './sources.js';
 

@@ -3,7 +3,7 @@
  * (RUN/best) and the score statistics of that model (RUN/scoring.json).
  */
 import type { Preset } from '../../core/squid/presets.js';
-import type { SquidModel } from '../../core/squid/types.js';
+import type { SquidModel } from '../../core/model/types.js';
 import { disposeState } from '../../core/io/modelState.js';
 import { readModelDir, runPaths, writeModelDir, writeScoring, type ScoringJson } from '../io/runDir.js';
 import { computeScoring, type LabelledPixels } from '../score/statistics.js';

@@ -3,7 +3,7 @@
  * the tensors, and its conversions to and from the checkpoint (Node only).
  */
 import { PATCH_MEMORY_NAME } from '../../core/squid/squid.js';
-import type { SquidModel } from '../../core/squid/types.js';
+import type { SquidModel } from '../../core/model/types.js';
 import type { Rng } from '../../core/util/rng.js';
 import { SquidError } from '../../core/util/errors.js';
 import { disposeState, type TensorState } from '../../core/io/modelState.js';

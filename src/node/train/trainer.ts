@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isCombinedKind, isOptionalKind, optionalKindNeeds, presetScore, scoreKindsOf, type Preset } from '../../core/squid/presets.js';
-import type { SquidModel } from '../../core/squid/types.js';
+import type { SquidModel } from '../../core/model/types.js';
 import { Rng } from '../../core/util/rng.js';
 import { SquidError } from '../../core/util/errors.js';
 import { cosineLr } from './adam.js';
@@ -38,7 +38,7 @@ import { refreshPatchMemory } from './patchMemory.js';
 import { freshState, loadCheckpoint, nextEpoch, saveCheckpoint, type TrainState } from './trainState.js';
 import type { ScoreKind } from '../../core/score/scorer.js';
 import { validate, type ClassSpread, type LabelledPixels } from '../score/statistics.js';
-import { withInference } from '../../core/infer/compile.js';
+import { withInference } from '../../core/tactics/compile.js';
 
 export type ModelFactory = (preset: Preset, opts: { seed: number }) => SquidModel;
 

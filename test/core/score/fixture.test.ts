@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { useBackend } from '../../../src/node/backend/select.js';
 import { getPreset } from '../../../src/core/squid/presets.js';
-import { createSquid } from '../../../src/core/squid/squid.js';
+import { createSquid } from '../../../src/core/model/squid.js';
 import { createOptimizers, ganStep } from '../../../src/node/train/ganStep.js';
 import { createDigitAnatomy } from '../../../src/node/digitanatomy/index.js';
 import { rawOf, scoreImages, type ScoreKind } from '../../../src/core/score/scorer.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../../src/node/backend/select.js';
 import { Rng } from '../../../src/core/util/rng.js';
-import { ParamStore } from '../../../src/core/squid/params.js';
+import { ParamStore } from '../../../src/core/model/params.js';
 import { ResidualBlock } from '../../../src/core/squid/residualBlock.js';
 import { UpBlock } from '../../../src/core/squid/upBlock.js';
 import { BatchNorm, batchNormTrain } from '../../../src/core/squid/batchNorm.js';
@@ -18,13 +18,13 @@ import { MultiHeadAttention } from '../../../src/core/squid/multiHeadAttention.j
 import { DecoderMemory } from '../../../src/core/squid/decoderMemory.js';
 import { Decoder } from '../../../src/core/squid/decoder.js';
 import { Discriminator } from '../../../src/core/squid/discriminator.js';
-import { gradCam } from '../../../src/core/squid/gradCam.js';
+import { gradCam } from '../../../src/core/model/gradCam.js';
 import { bceWithLogits, mse } from '../../../src/core/squid/losses.js';
 import { positionCode } from '../../../src/core/squid/positionCode.js';
 import { applyOverrides } from '../../../src/core/squid/presetSchema.js';
-import { featureShapes } from '../../../src/core/squid/summary.js';
+import { featureShapes } from '../../../src/core/model/summary.js';
 import { microPreset, images, maxAbsDiff } from './modelHarness.js';
-import { inferenceContext, trainingContext } from '../../../src/core/squid/context.js';
+import { inferenceContext, trainingContext, type ForwardContext } from '../../../src/core/squid/context.js';
 
 before(async () => {
   await useBackend('auto', { quiet: true });
@@ -269,7 +269,13 @@ test('decoders: student and teacher levels and reconstruction shapes', () => {
   const student = new Decoder(store, 'student', preset.model, true);
   const teacher = new Decoder(store, 'teacher', preset.model, false);
   const { bottleneck, skips } = enc.apply(images(2, 16), trainingContext());
-  const s = student.apply(bottleneck, skips, trainingContext(new Rng(1)));
+  const decode = (d: Decoder, ctx: ForwardContext): { levels: tf.Tensor4D[]; recon: tf.Tensor4D } => {
+    const levels: tf.Tensor4D[] = [];
+    let h = bottleneck;
+    for (let i = 0; i < d.levels; i++) levels.push((h = d.level(i, h, skips[d.levels - 1 - i]!, ctx)));
+    return { levels, recon: d.output(h, ctx) };
+  };
+  const s = decode(student, trainingContext(new Rng(1)));
   assert.deepEqual(s.levels.map((l) => l.shape), [
     [8, 4, 4, 4],
     [2, 16, 16, 2],
@@ -277,7 +283,7 @@ test('decoders: student and teacher levels and reconstruction shapes', () => {
   assert.deepEqual(s.recon.shape, [2, 16, 16, 1]);
   const r = arr(s.recon);
   assert.ok(r.every((v) => v > 0 && v < 1));
-  assert.deepEqual(teacher.apply(bottleneck, skips, trainingContext()).recon.shape, [2, 16, 16, 1]);
+  assert.deepEqual(decode(teacher, trainingContext()).recon.shape, [2, 16, 16, 1]);
   assert.ok(store.countTrainable(['student/']) > store.countTrainable(['teacher/']), 'only the student has memories');
   store.dispose();
 });

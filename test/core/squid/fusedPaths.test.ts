@@ -2,8 +2,9 @@
  * The model's fused paths against the plain tfjs-op math they replace:
  * Conv2d as one FusedConv2D (vs conv2d + bias add), training-mode BatchNorm
  * through src/core/ops/batchNormTrain/op.ts (vs autodiff of the tf.moments
- * composite), ResidualBlock in a tf.tidy (vs the same block written out in
- * plain ops, untidied). Each runs on the active backend (native, or cpu with
+ * composite), the residual block with its tactics (src/core/tactics/residualBlock.ts:
+ * a tf.tidy; folded when compiled) vs the same block written out in plain
+ * ops, untidied. Each runs on the active backend (native, or cpu with
  * its JavaScript fused kernels) and on 'plain-ops', tfjs-cpu without the
  * squid fused kernels (the path browser backends take).
  */
@@ -14,10 +15,11 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { useBackend } from '../../../src/node/backend/select.js';
 import { ADAM_UPDATE } from '../../../src/core/ops/adamUpdate/op.js';
 import { BATCH_MOMENTS, BATCH_NORM_GRAD } from '../../../src/core/ops/batchNormTrain/op.js';
-import { ParamStore } from '../../../src/core/squid/params.js';
+import { ParamStore } from '../../../src/core/model/params.js';
 import { Conv2d } from '../../../src/core/squid/layers.js';
 import { BatchNorm } from '../../../src/core/squid/batchNorm.js';
 import { ResidualBlock } from '../../../src/core/squid/residualBlock.js';
+import { TacticalResidualBlock } from '../../../src/core/tactics/residualBlock.js';
 import { inferenceContext, trainingContext } from '../../../src/core/squid/context.js';
 
 const PLAIN = 'plain-ops';
@@ -120,10 +122,10 @@ test('BatchNorm train (fused moments and backward) equals autodiff of the tf.mom
   });
 });
 
-test('ResidualBlock in tf.tidy: only its output survives; loss and gradients equal the untidied plain-op block', async () => {
+test('the tactical residual block (its own tf.tidy): only its output survives; loss and gradients equal the untidied plain-op block', async () => {
   await onEachBackend((backend) => {
     const store = new ParamStore(9);
-    const block = new ResidualBlock(store, 'b', 2, 3, 2);
+    const block = new TacticalResidualBlock(new ResidualBlock(store, 'b', 2, 3, 2), store.inference);
     const x = tf.variable(tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 61));
     const leftBy = (mode: 'train' | 'running'): number => {
       const before = tf.memory().numTensors;
@@ -161,10 +163,10 @@ test('ResidualBlock in tf.tidy: only its output survives; loss and gradients equ
   });
 });
 
-test('ResidualBlock in inference (running statistics): compiled, the folded conv+BN+ReLU equals the plain layers, and follows weight updates', async () => {
+test('the tactical residual block in inference (running statistics): compiled, the folded conv+BN+ReLU equals the plain layers, and follows weight updates', async () => {
   await onEachBackend((backend) => {
     const store = new ParamStore(11);
-    const block = new ResidualBlock(store, 'b', 3, 4, 1);
+    const block = new TacticalResidualBlock(new ResidualBlock(store, 'b', 3, 4, 1), store.inference);
     const x = tf.randomNormal([2, 7, 9, 3], 0, 1, 'float32', 71) as tf.Tensor4D;
     const p = (name: string): tf.Variable => store.get(`b/${name}`)!;
     // non-trivial running statistics and affine parameters
@@ -184,7 +186,7 @@ test('ResidualBlock in inference (running statistics): compiled, the folded conv
       const want = plainRunning();
       const plain = block.apply(x, inferenceContext()); // not compiled: the paper's layers
       assertNear(plain, want, 1e-5, `${backend} ${label}, not compiled`);
-      store.inference.enter(); // compiled (src/core/infer/compile.ts): the folded block
+      store.inference.enter(); // compiled (src/core/tactics/compile.ts): the folded block
       const folded = block.apply(x, inferenceContext());
       store.inference.exit();
       assertNear(folded, want, 1e-5, `${backend} ${label}, compiled`);

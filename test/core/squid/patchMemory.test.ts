@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../../src/node/backend/select.js';
 import { applyOverrides, validatePreset } from '../../../src/core/squid/presetSchema.js';
 import { scoreKindsOf, getPreset, PresetError } from '../../../src/core/squid/presets.js';
-import { createSquid } from '../../../src/core/squid/squid.js';
+import { createSquid } from '../../../src/core/model/squid.js';
 import { fillPatchMemory } from '../../../src/core/score/patchMemoryFill.js';
 import { scoreImages, rawOf } from '../../../src/core/score/scorer.js';
 import { SquidError } from '../../../src/core/util/errors.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { getPreset, presetScore, scoreKindsOf, PRESET_NAMES, SCORE_KINDS, ABLATIONS, FULL_MODEL, PresetError } from '../../../src/core/squid/presets.js';
 import { applyOverrides, validatePreset } from '../../../src/core/squid/presetSchema.js';
-import { countParameters, featureShapes } from '../../../src/core/squid/summary.js';
+import { countParameters, featureShapes } from '../../../src/core/model/summary.js';
 import { loadPreset } from '../../../src/node/cli/loadPreset.js';
 import { InputError } from '../../../src/core/util/errors.js';
 import { REPO } from '../../repo.js';

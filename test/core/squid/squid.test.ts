@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../../src/node/backend/select.js';
 import { Rng } from '../../../src/core/util/rng.js';
-import { createSquid } from '../../../src/core/squid/squid.js';
-import { countParameters } from '../../../src/core/squid/summary.js';
+import { createSquid } from '../../../src/core/model/squid.js';
+import { countParameters } from '../../../src/core/model/summary.js';
 import { ABLATIONS } from '../../../src/core/squid/presets.js';
-import type { SquidModel } from '../../../src/core/squid/types.js';
+import type { SquidModel } from '../../../src/core/model/types.js';
 import { microPreset, images, maxAbsDiff } from './modelHarness.js';
 import { rawOf, scoreBatch, type ScoreKind } from '../../../src/core/score/scorer.js';
 

@@ -7,18 +7,21 @@ import { DIST } from '../../repo.js';
 const skip = await nativeSkipReason();
 const dist = `${DIST}/`;
 
-// A few residual blocks with batch norm (the model's own layers), one
+// A few residual blocks with batch norm (the model's own layers, with the
+// model's tactics: each block in its own tidy), one
 // variableGrads call on the native backend; prints the gradients and the
 // peak tfjs memory of the call.
 const program = `
   import * as tf from '@tensorflow/tfjs-core';
   import { useBackend } from '${dist}src/node/backend/select.js';
-  import { ParamStore } from '${dist}src/core/squid/params.js';
+  import { ParamStore } from '${dist}src/core/model/params.js';
   import { ResidualBlock } from '${dist}src/core/squid/residualBlock.js';
+  import { TacticalResidualBlock } from '${dist}src/core/tactics/residualBlock.js';
   import { trainingContext } from '${dist}src/core/squid/context.js';
   await useBackend('native');
   const store = new ParamStore(3);
-  const blocks = [new ResidualBlock(store, 'a', 3, 8, 1), new ResidualBlock(store, 'b', 8, 16, 2), new ResidualBlock(store, 'c', 16, 16, 1)];
+  const blocks = [new ResidualBlock(store, 'a', 3, 8, 1), new ResidualBlock(store, 'b', 8, 16, 2), new ResidualBlock(store, 'c', 16, 16, 1)]
+    .map((b) => new TacticalResidualBlock(b, store.inference));
   const x = tf.randomUniform([4, 24, 24, 3], -1, 1, 'float32', 9);
   const vars = store.trainable(['']);
   const loss = () => { let h = x; for (const b of blocks) h = b.apply(h, trainingContext()); return tf.mean(tf.square(h)); };

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolvePreset } from '../../../src/core/squid/presetSchema.js';
-import { createSquid } from '../../../src/core/squid/squid.js';
+import { createSquid } from '../../../src/core/model/squid.js';
 import { Rng } from '../../../src/core/util/rng.js';
 import { assertClose, nativeSkipReason } from './nativeHarness.js';
 

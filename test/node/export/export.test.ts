@@ -14,7 +14,7 @@ import { request } from 'node:http';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../../src/node/backend/select.js';
 import { getPreset } from '../../../src/core/squid/presets.js';
-import { createSquid } from '../../../src/core/squid/squid.js';
+import { createSquid } from '../../../src/core/model/squid.js';
 import { disposeState } from '../../../src/core/io/modelState.js';
 import { runPaths, writeModelDir, writeRunConfig, writeScoring, type ScoringJson } from '../../../src/node/io/runDir.js';
 import { exportRun } from '../../../src/node/export/exportRun.js';

@@ -132,7 +132,7 @@ test('writeReport: metrics.json, roc.svg and a self-contained report.html with i
   });
 });
 
-test('squid report (CLI): metrics.json AUC equals the pairwise AUC; oracle runs are labelled', async () => {
+test('squid report (CLI): metrics.json AUC equals the pairwise AUC; its scores.csv (path,label,type,score,call) reads back to the same figures; oracle runs are labelled', async () => {
   await withDir(async (dir) => {
     const rows = randomRows(200, 5);
     const val = randomRows(60, 6);
@@ -150,6 +150,21 @@ test('squid report (CLI): metrics.json AUC equals the pairwise AUC; oracle runs 
       wins += a.score > b.score ? 1 : a.score === b.score ? 0.5 : 0;
     }
     assert.ok(Math.abs(m.auc - wins / pairs) < 1e-12);
+    // the per-image table round-trips: every row with its call at the threshold, and read back to the same figures
+    const back = parseScoresCsv(await readFile(join(out, 'scores.csv'), 'utf8'), 'scores.csv');
+    assert.deepEqual(back.map(({ path, label, score }) => ({ path, label, score })), rows.map(({ path, label, score }) => ({ path, label, score: score + 0 }))); // + 0: -0 is written as 0
+    const lines = (await readFile(join(out, 'scores.csv'), 'utf8')).trim().split('\n');
+    assert.equal(lines[0], 'path,label,type,score,call');
+    lines.slice(1).forEach((line, i) => assert.equal(line.split(',')[4], rows[i]!.score >= m.threshold.value ? 'abnormal' : 'normal', `call of row ${i + 1}`));
+    const again = join(dir, 'R-again');
+    await run(process.execPath, [SQUID, 'report', '--scores', join(out, 'scores.csv'), '--val-scores', join(dir, 'v.csv'), '--out', again, '--bootstrap', '100']);
+    const m2 = JSON.parse(await readFile(join(again, 'metrics.json'), 'utf8')) as ReportMetrics;
+    assert.equal(m2.auc, m.auc);
+    assert.equal(m2.threshold.value, m.threshold.value);
+    assert.deepEqual(m2.metrics, m.metrics);
+    const hist = await readFile(join(out, 'histogram.svg'), 'utf8');
+    assert.match(hist, /normal \(\d+\)[\s\S]*abnormal \(\d+\)[\s\S]*threshold/, 'both groups and the threshold in the histogram');
+    assert.match(await readFile(join(out, 'report.html'), 'utf8'), /Score distribution/);
     const o = await run(process.execPath, [SQUID, 'report', '--scores', join(dir, 's.csv'), '--out', join(dir, 'O'), '--threshold', 'oracle', '--bootstrap', '10']);
     assert.match(o.stdout, /threshold \[oracle\]/);
     await assert.rejects(

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../../src/node/backend/select.js';
 import { Rng } from '../../../src/core/util/rng.js';
-import { createSquid } from '../../../src/core/squid/squid.js';
-import type { SquidModel } from '../../../src/core/squid/types.js';
+import { createSquid } from '../../../src/core/model/squid.js';
+import type { SquidModel } from '../../../src/core/model/types.js';
 import { createOptimizers, ganStep, type OptimizerPair } from '../../../src/node/train/ganStep.js';
 import { microPreset, images } from '../../core/squid/modelHarness.js';
 

@@ -17,8 +17,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../../src/node/backend/select.js';
 import { getPreset, scoreKindsOf, type Preset } from '../../../src/core/squid/presets.js';
 import { statsOf } from '../../../src/core/score/stats.js';
-import { createSquid } from '../../../src/core/squid/squid.js';
-import type { SquidModel } from '../../../src/core/squid/types.js';
+import { createSquid } from '../../../src/core/model/squid.js';
+import type { SquidModel } from '../../../src/core/model/types.js';
 import { train, loadDetector } from '../../../src/node/api.js';
 import { readCheckpoint, readLog, readModelDir, readRunConfig, readScoring, runPaths } from '../../../src/node/io/runDir.js';
 import { decodeState, disposeState, encodeState } from '../../../src/core/io/modelState.js';
@@ -174,6 +174,11 @@ test('squid eval writes an AUC for each score kind and per anomaly type; squid s
   const r = squid(['eval', '--run', learnRun, '--data', path.join(data, 'test'), '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /report: .*report\.html/);
+  assert.match(r.stderr, /loading 16 images of .*: 16\/16 in [\d.]+ s\n[\s\S]*scoring 16 images: 16\/16 in [\d.]+ s\n/, 'progress of the long steps on stderr');
+  const quiet = squid(['eval', '--run', learnRun, '--data', path.join(data, 'test'), '--out', path.join(root, 'report-quiet'), '--quiet', '--json']);
+  assert.equal(quiet.status, 0, quiet.stderr);
+  assert.doesNotMatch(quiet.stderr, /scoring/, '--quiet: no progress');
+  assert.equal((JSON.parse(quiet.stdout) as { metrics: { auc: number } }).metrics.auc >= 0, true, '--json: the result as JSON');
   const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')) as {
     auc: number;
     score_name: string;
@@ -192,12 +197,12 @@ test('squid eval writes an AUC for each score kind and per anomaly type; squid s
   const heat = path.join(root, 'heat');
   const s = squid(['score', '--run', learnRun, '--json', '--heatmaps', heat, '--score', 'residual', ...files]);
   assert.equal(s.status, 0, s.stderr);
-  const rows = JSON.parse(s.stdout) as { file: string; score: number; label: string; heatmap: string }[];
+  const rows = JSON.parse(s.stdout) as { file: string; score: number; label: string; heatmap: string; panels: string }[];
   assert.deepEqual(rows.map((x) => x.file), files);
   for (const row of rows) {
     assert.ok(row.score > 0 && row.score < 1);
     assert.ok(row.label === 'abnormal' || row.label === 'normal');
-    assert.ok(existsSync(row.heatmap));
+    assert.ok(existsSync(row.heatmap) && existsSync(row.panels));
   }
   const plain = squid(['score', '--run', learnRun, ...files]);
   assert.equal(plain.status, 0, plain.stderr);

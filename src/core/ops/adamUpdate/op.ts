@@ -59,7 +59,7 @@ export function adamUpdateOps(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Te
  * another backend active), and the caller takes the functional path above.
  * No cache derived from weights outlives a weight write: inference forms
  * exist only while a model is compiled, and a compiled model does not train
- * (src/core/infer/compile.ts).
+ * (src/core/tactics/compile.ts).
  */
 export type InPlaceAdam = (w: tf.Variable, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamHyper) => boolean;
 

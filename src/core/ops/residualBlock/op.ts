@@ -1,6 +1,6 @@
 /**
  * A residual block at inference, `block(in, out, stride)` of the reference
- * with its batch norms folded into the filters (src/core/infer/foldedConvBn.ts):
+ * with its batch norms folded into the filters (src/core/tactics/foldedConvBn.ts):
  *   a = relu(conv1(x) + b1)              (stride s)
  *   h = relu(conv2(a) + b2)
  *   y = relu(conv3(h) + b3 + a)

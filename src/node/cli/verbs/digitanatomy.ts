@@ -1,7 +1,7 @@
 /** `squid digitanatomy`: write the DigitAnatomy benchmark (PNG files, labels.csv, sample sheet). */
 import type { Command } from 'commander';
 import { writeDigitAnatomy } from '../../digitanatomy/benchmark.js';
-import { parseIntOption } from '../options.js';
+import { addJsonOption, parseIntOption, printResult } from '../options.js';
 import { SquidError } from '../../../core/util/errors.js';
 
 interface Opts {
@@ -11,11 +11,11 @@ interface Opts {
   abnormal: number;
   size: number;
   seed: number;
+  json?: boolean;
 }
 
 export function register(program: Command): void {
-  program
-    .command('digitanatomy')
+  addJsonOption(program.command('digitanatomy'))
     .description('generate the DigitAnatomy benchmark (MNIST digit grids with four anomaly types) and its sample sheet')
     .requiredOption('--out <dir>', 'output folder')
     .option('--train <n>', 'normal training images', parseIntOption('--train'), 1600)
@@ -36,10 +36,11 @@ export function register(program: Command): void {
       const types = Object.entries(s.abnormal)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
-      process.stdout.write(
+      printResult(opts.json, { ...s, size: opts.size, seconds: (Date.now() - t0) / 1000 }, () => [
         `wrote ${s.train} training, ${s.normal} normal and ${opts.abnormal} abnormal test images (${types}) ` +
-          `of ${opts.size}x${opts.size} to ${s.out} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n` +
-          `labels: ${s.labelsCsv}\nsample sheet: ${s.sampleSheet}\n`,
-      );
+          `of ${opts.size}x${opts.size} to ${s.out} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        `labels: ${s.labelsCsv}`,
+        `sample sheet: ${s.sampleSheet}`,
+      ]);
     });
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
-import { addBackendOption } from '../options.js';
+import { addBackendOption, addJsonOption, printResult } from '../options.js';
 
 function convAlgorithms(isa: string | undefined): string {
   if (!isa) return 'tfjs-cpu';
@@ -11,16 +11,24 @@ function convAlgorithms(isa: string | undefined): string {
 }
 
 export function register(program: Command): void {
-  addBackendOption(
+  addJsonOption(addBackendOption(
     program.command('doctor').description('print the compute backend, its threads, the oneDNN version and any load failure'),
-  ).action(async (opts: { backend: string }) => {
+  )).action(async (opts: { backend: string; json?: boolean }) => {
     const info = await useBackend(parseBackendChoice(opts.backend), { quiet: true });
-    let kernels = 'none (every kernel is tfjs-cpu JavaScript)';
-    if (info.name === 'native') {
-      const nb = await import('../../backend/nativeBackend.js');
-      kernels = `${nb.nativeKernelNames().length} native (${nb.nativeKernelNames().join(', ')}); the rest tfjs-cpu`;
-    }
-    const lines = [
+    const nativeKernels = info.name === 'native' ? (await import('../../backend/nativeBackend.js')).nativeKernelNames() : [];
+    const kernels = nativeKernels.length > 0 ? `${nativeKernels.length} native (${nativeKernels.join(', ')}); the rest tfjs-cpu` : 'none (every kernel is tfjs-cpu JavaScript)';
+    const result = {
+      backend: info.name,
+      tfjsCore: tf.version_core,
+      threads: info.threads ?? null,
+      onednn: info.onednnVersion ?? null,
+      cpuIsa: info.cpuIsa ?? null,
+      convolutions: convAlgorithms(info.cpuIsa),
+      nativeKernels,
+      nativeUnavailable: info.fallbackReason ?? null,
+      node: process.version,
+    };
+    printResult(opts.json, result, () => [
       `backend: ${info.name}`,
       `tfjs-core: ${tf.version_core}`,
       `threads: ${info.threads ?? 'n/a (JavaScript, single thread)'}${info.threads ? ' (OpenMP; set SQUID_THREADS to change)' : ''}`,
@@ -29,7 +37,6 @@ export function register(program: Command): void {
       `kernels: ${kernels}`,
       `native: ${info.fallbackReason ? `unavailable: ${info.fallbackReason}` : info.name === 'cpu' ? 'not requested (--backend cpu)' : 'ok'}`,
       `node: ${process.version}`,
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
+    ]);
   });
 }

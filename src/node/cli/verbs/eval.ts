@@ -7,7 +7,8 @@
 import { Option, type Command } from 'commander';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
 import { hintWorkload } from '../../../core/ops/hints.js';
-import { addBackendOption } from '../options.js';
+import { addBackendOption, addJsonOption, printResult } from '../options.js';
+import { cliTasks } from '../../taskProgress.js';
 import { evaluateRun, type EvalOptions } from '../../score/evaluateRun.js';
 import { SCORE_KINDS, type ScoreKind } from '../../../core/score/scorer.js';
 import { SCORE_KIND_LABELS } from '../../../core/squid/presets.js';
@@ -20,6 +21,8 @@ interface EvalCliOptions {
   score: ScoreKind;
   val?: string;
   backend: string;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 export function register(program: Command): void {
@@ -35,15 +38,16 @@ export function register(program: Command): void {
       'stored',
     )
     .option('--val <dir>', 'labelled validation folder for --threshold val-f1')
-    .addOption(new Option('--score <kind>', "primary score kind (default: the run's preset's)").choices(SCORE_KINDS as string[]));
-  addBackendOption(cmd).action(async (o: EvalCliOptions) => {
+    .addOption(new Option('--score <kind>', "primary score kind (default: the run's preset's)").choices(SCORE_KINDS as string[]))
+    .option('--quiet', 'no progress display on stderr');
+  addJsonOption(addBackendOption(cmd)).action(async (o: EvalCliOptions) => {
     const info = await useBackend(parseBackendChoice(o.backend));
     hintWorkload('inference');
-    const opts: EvalOptions = { run: o.run, data: o.data, out: o.out, threshold: o.threshold, score: o.score, val: o.val, backend: info.name };
+    const opts: EvalOptions = { run: o.run, data: o.data, out: o.out, threshold: o.threshold, score: o.score, val: o.val, backend: info.name, progress: cliTasks(o.quiet) };
     const r = await evaluateRun(opts);
     const m = r.metrics;
     const kind = m.score_name;
-    const lines = [
+    printResult(o.json, { metrics: m, threshold: r.thresholdNote, files: r.files, warnings: r.warnings }, () => [
       `${m.counts.total} images (${m.counts.normal} normal, ${m.counts.abnormal} abnormal)`,
       `score: ${kind}, ${SCORE_KIND_LABELS[kind as ScoreKind] ?? kind}`,
       `AUC ${kind}: ${m.auc.toFixed(4)} [${m.auc_ci.low.toFixed(3)}, ${m.auc_ci.high.toFixed(3)}]`,
@@ -55,7 +59,6 @@ export function register(program: Command): void {
       `threshold ${m.threshold.value.toFixed(4)} (${r.thresholdNote}): accuracy ${m.metrics.accuracy.toFixed(4)}, F1 ${m.metrics.f1.toFixed(4)}`,
       `report: ${r.files.reportHtml}`,
       ...r.warnings.map((w) => `warning: ${w}`),
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
+    ]);
   });
 }

@@ -1,30 +1,25 @@
 /** `squid info --preset P [--json] [--config FILE]`: parameter counts and feature shapes. */
 import type { Command } from 'commander';
 import { PRESET_NAMES } from '../../../core/squid/presets.js';
-import { countParameters, featureShapes } from '../../../core/squid/summary.js';
+import { countParameters, featureShapes } from '../../../core/model/summary.js';
 import { loadPreset } from '../loadPreset.js';
+import { addJsonOption, printResult } from '../options.js';
 
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
 
 export function register(program: Command): void {
-  program
-    .command('info')
+  addJsonOption(program.command('info'))
     .description('print a preset\'s trainable parameter counts and feature shapes')
     .requiredOption('--preset <name>', `model preset (${PRESET_NAMES.join(', ')})`)
     .option('--config <file>', 'JSON file of preset overrides (as squid train --config)')
-    .option('--json', 'machine-readable output')
     .action((opts: { preset: string; config?: string; json?: boolean }) => {
       const preset = loadPreset(opts.preset, opts.config);
       const counts = countParameters(preset);
       const shapes = featureShapes(preset);
-      if (opts.json === true) {
-        process.stdout.write(JSON.stringify({ preset: preset.name, parameters: counts, features: shapes, model: preset.model }, null, 2) + '\n');
-        return;
-      }
       const P = preset.model.patchesPerSide;
-      const lines = [
+      printResult(opts.json, { preset: preset.name, parameters: counts, features: shapes, model: preset.model }, () => [
         `preset: ${preset.name} (${preset.model.imageSize}x${preset.model.imageSize} px, ${P}x${P} patches, ${preset.model.channels.length - 1} levels)`,
         `trainable parameters:`,
         `  generator (incl. teacher): ${fmt(counts.generator)}`,
@@ -33,7 +28,6 @@ export function register(program: Command): void {
         `non-trainable state (BN statistics, memory queues): ${fmt(counts.state)}`,
         `feature shapes (H x W x C, per image):`,
         ...shapes.map((s) => `  ${s.stage.padEnd(36)} ${s.shape.join(' x ').padEnd(16)} ${s.layout}${s.layout === 'per patch' ? ` (x${P * P})` : ''}`),
-      ];
-      process.stdout.write(lines.join('\n') + '\n');
+      ]);
     });
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { defaultPolicy } from '../../report/evaluate.js';
 import { formatThresholdPolicy, parseThresholdPolicy } from '../../metrics/threshold.js';
-import { parseIntOption } from '../options.js';
+import { addJsonOption, parseIntOption, printResult } from '../options.js';
 
 interface Opts {
   scores: string;
@@ -19,6 +19,7 @@ interface Opts {
   seed: number;
   thumbnails: number;
   title?: string;
+  json?: boolean;
 }
 
 const f4 = (v: number): string => v.toFixed(4);
@@ -33,8 +34,7 @@ function thumbnailsBesideCsv(csv: string): ThumbnailProvider {
 }
 
 export function register(program: Command): void {
-  program
-    .command('report')
+  addJsonOption(program.command('report'))
     .description('evaluate a score CSV (path,label,score): AUC with interval, metrics at a threshold, ROC curve, HTML report')
     .requiredOption('--scores <file.csv>', 'scores to evaluate: columns path,label,score[,type]; label 1 = abnormal; higher score = more anomalous')
     .requiredOption('--out <dir>', 'output folder for metrics.json, roc.svg and report.html')
@@ -65,24 +65,26 @@ export function register(program: Command): void {
         title: opts.title,
       });
       const tag = m.threshold.oracle ? ' [oracle]' : '';
-      const lines = [
+      const lines = (): string[] => [
         `images: ${m.counts.total} (${m.counts.normal} normal, ${m.counts.abnormal} abnormal)`,
         `AUC: ${f4(m.auc)} (95% interval ${f4(m.auc_ci.low)}-${f4(m.auc_ci.high)})`,
         `threshold${tag}: ${f4(m.threshold.value)} by ${formatThresholdPolicy(policy)} (${m.threshold.source})`,
         `at threshold${tag}: accuracy ${f4(m.metrics.accuracy)}, F1 ${f4(m.metrics.f1)}, precision ${f4(m.metrics.precision)}, ` +
           `recall ${f4(m.metrics.recall)}, specificity ${f4(m.metrics.specificity)}`,
       ];
-      if (m.threshold.source === 'evaluated-normals') {
-        lines.push('note: the normal-quantile threshold came from the evaluated normal images; give --val-scores or --normal-scores to keep it independent of them');
-      }
-      if (m.oracle_best_accuracy) {
-        const o = m.oracle_best_accuracy;
-        lines.push(`oracle (best accuracy on these labels): threshold ${f4(o.threshold)}, accuracy ${f4(o.metrics.accuracy)}, F1 ${f4(o.metrics.f1)}`);
-      }
-      if (m.per_type_auc) {
-        lines.push(`per type AUC: ${Object.entries(m.per_type_auc).map(([k, v]) => `${k} ${f4(v.auc)}`).join(', ')}`);
-      }
-      lines.push(`wrote ${files.metricsJson}, ${files.rocSvg}, ${files.reportHtml}`);
-      process.stdout.write(lines.join('\n') + '\n');
+      const notes = (): string[] => {
+        const out: string[] = [];
+        if (m.threshold.source === 'evaluated-normals') {
+          out.push('note: the normal-quantile threshold came from the evaluated normal images; give --val-scores or --normal-scores to keep it independent of them');
+        }
+        if (m.oracle_best_accuracy) {
+          const o = m.oracle_best_accuracy;
+          out.push(`oracle (best accuracy on these labels): threshold ${f4(o.threshold)}, accuracy ${f4(o.metrics.accuracy)}, F1 ${f4(o.metrics.f1)}`);
+        }
+        if (m.per_type_auc) out.push(`per type AUC: ${Object.entries(m.per_type_auc).map(([k, v]) => `${k} ${f4(v.auc)}`).join(', ')}`);
+        out.push(`wrote ${files.metricsJson}, ${files.rocSvg}, ${files.histogramSvg}, ${files.scoresCsv}, ${files.reportHtml}`);
+        return out;
+      };
+      printResult(opts.json, { metrics: m, files }, () => [...lines(), ...notes()]);
     });
 }

@@ -1,17 +1,19 @@
 /** `squid score`: anomaly scores (and optional heatmaps) of image files with a trained run. */
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { listImages } from '../../data/folders.js';
 import { InputError } from '../../../core/util/errors.js';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
 import { hintWorkload } from '../../../core/ops/hints.js';
-import { addBackendOption } from '../options.js';
+import { addBackendOption, addJsonOption, printResult } from '../options.js';
 import { loadDetector } from '../../api.js';
 import { loadImage, encodeRgbPng } from '../../image/load.js';
 import { rawOf, SCORE_KINDS, type ScoreKind } from '../../../core/score/scorer.js';
 import { HEATMAP_KINDS, type HeatmapKind } from '../../../core/score/detector.js';
 import { heatmapPanels } from '../../score/heatmapImage.js';
+import { heatmapFigure } from '../../score/heatmapFigure.js';
+import { cliTasks, withTask } from '../../taskProgress.js';
 
 interface ScoreCliOptions {
   run: string;
@@ -20,17 +22,19 @@ interface ScoreCliOptions {
   score?: ScoreKind;
   heatmap?: HeatmapKind;
   backend: string;
+  quiet?: boolean;
 }
 
-/** Distinct PNG names for the heatmaps of `files` (basename, then _2, _3, ... until unused). */
+/** Distinct PNG names for the heatmaps of `files` (basename, then _2, _3, ... until neither it nor its .panels.png is taken). */
 export function heatmapNames(files: readonly string[]): string[] {
   const used = new Set<string>();
   return files.map((f) => {
     const base = path.basename(f, path.extname(f));
-    let name = `${base}.png`;
-    for (let n = 2; used.has(name); n++) name = `${base}_${n}.png`;
-    used.add(name);
-    return name;
+    let stem = base;
+    for (let n = 2; used.has(`${stem}.png`) || used.has(`${stem}.panels.png`); n++) stem = `${base}_${n}`;
+    used.add(`${stem}.png`);
+    used.add(`${stem}.panels.png`);
+    return `${stem}.png`;
   });
 }
 
@@ -56,11 +60,11 @@ export function register(program: Command): void {
     .description('score image files with a trained run: file, anomaly score (1 - sigmoid(z), higher = more anomalous), label')
     .argument('<files...>', 'image files, or folders (their image files, not recursive)')
     .requiredOption('--run <dir>', 'run folder made by squid train')
-    .option('--json', 'print JSON instead of lines')
-    .option('--heatmaps <dir>', 'write one PNG per image: input | reconstruction | heatmap overlay')
+    .option('--heatmaps <dir>', 'write per image NAME.png (the heatmap over the image at its own resolution, a colour bar, the score and call) and NAME.panels.png (input | reconstruction | heatmap at the model\'s size)')
     .addOption(new Option('--score <kind>', "score kind (default: the run's preset's)").choices(SCORE_KINDS as string[]))
+    .option('--quiet', 'no progress display on stderr')
     .addOption(new Option('--heatmap <kind>', 'heatmap kind (with --heatmaps; default: memory or position for those scores, else gradcam)').choices(HEATMAP_KINDS as string[]));
-  addBackendOption(cmd).action(async (args: string[], o: ScoreCliOptions) => {
+  addJsonOption(addBackendOption(cmd)).action(async (args: string[], o: ScoreCliOptions) => {
     const files = await expandFolders(args);
     await useBackend(parseBackendChoice(o.backend));
     hintWorkload('inference');
@@ -70,44 +74,52 @@ export function register(program: Command): void {
       const size = detector.size;
       const px = size * size;
       const all = new Float32Array(files.length * px);
-      for (let i = 0; i < files.length; i++) all.set(await loadImage(files[i] as string, { size }), i * px);
-      const raw = await detector.rawScores(all, [kind]);
+      const progress = cliTasks(o.quiet);
+      await withTask(progress, `loading ${files.length} images`, files.length, async (tick) => {
+        for (let i = 0; i < files.length; i++) {
+          all.set(await loadImage(files[i] as string, { size }), i * px);
+          tick(i + 1);
+        }
+      });
+      const raw = await withTask(progress, `scoring ${files.length} images`, files.length, (onProgress) => detector.rawScores(all, [kind], { onProgress }));
       const scores = detector.fromRaw(rawOf(raw, kind), kind);
-      const heatmapFiles: (string | undefined)[] = files.map(() => undefined);
+      const figures: ({ heatmap: string; panels: string } | undefined)[] = files.map(() => undefined);
       if (o.heatmaps) {
         await mkdir(o.heatmaps, { recursive: true });
         const names = heatmapNames(files);
+        const heatmapKind = o.heatmap ?? detector.defaultHeatmap;
+        const drawing = progress(`drawing ${files.length} heatmaps`, files.length);
         for (let i = 0; i < files.length; i++) {
+          const file = files[i] as string;
           const input = all.subarray(i * px, (i + 1) * px);
-          const { heatmap, reconstruction } = await detector.heatmap(input, o.heatmap);
+          const s = scores[i]!;
+          const { heatmap, reconstruction } = await detector.heatmap(input, heatmapKind);
+          // at the file's own resolution, with a colour bar and the call; and the model-size panels with the reconstruction
+          const caption = { name: path.basename(file), kind, heatmapKind, score: s.score, threshold: s.threshold, abnormal: s.anomalous };
+          const figure = path.join(o.heatmaps, names[i] as string);
+          await writeFile(figure, await heatmapFigure(await readFile(file), heatmap, size, caption));
           const p = heatmapPanels(input, reconstruction, heatmap, size);
-          const out = path.join(o.heatmaps, names[i] as string);
-          await writeFile(out, await encodeRgbPng(p.rgb, p.width, p.height));
-          heatmapFiles[i] = out;
+          const panels = figure.replace(/\.png$/, '.panels.png');
+          await writeFile(panels, await encodeRgbPng(p.rgb, p.width, p.height));
+          figures[i] = { heatmap: figure, panels };
+          drawing.tick(i + 1);
         }
+        drawing.end();
       }
-      if (o.json) {
-        const rows = files.map((file, i) => {
-          const s = scores[i];
-          return {
-            file,
-            score: s?.score,
-            label: s?.anomalous ? 'abnormal' : 'normal',
-            threshold: s?.threshold,
-            kind,
-            raw: s?.raw,
-            policy: detector.stats(kind).policy,
-            ...(heatmapFiles[i] ? { heatmap: heatmapFiles[i] } : {}),
-          };
-        });
-        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-      } else {
-        const lines = files.map((file, i) => {
-          const s = scores[i];
-          return `${file}\t${s?.score.toFixed(6)}\t${s?.anomalous ? 'abnormal' : 'normal'}`;
-        });
-        process.stdout.write(lines.join('\n') + '\n');
-      }
+      const rows = files.map((file, i) => {
+        const s = scores[i];
+        return {
+          file,
+          score: s?.score,
+          label: s?.anomalous ? 'abnormal' : 'normal',
+          threshold: s?.threshold,
+          kind,
+          raw: s?.raw,
+          policy: detector.stats(kind).policy,
+          ...(figures[i] ?? {}),
+        };
+      });
+      printResult(o.json, rows, () => rows.map((r) => `${r.file}\t${r.score?.toFixed(6)}\t${r.label}`));
     } finally {
       detector.dispose();
     }

@@ -1,7 +1,7 @@
 /** `squid train`: train SQUID on normal images (or fresh DigitAnatomy images), resumable. */
 import { Option, type Command } from 'commander';
 import { useBackend, parseBackendChoice } from '../../backend/select.js';
-import { addBackendOption, parseIntOption, parsePositiveNumberOption } from '../options.js';
+import { addBackendOption, addJsonOption, parseIntOption, parsePositiveNumberOption, printResult } from '../options.js';
 import { loadPreset } from '../loadPreset.js';
 import { PRESET_NAMES } from '../../../core/squid/presets.js';
 import { train } from '../../api.js';
@@ -27,6 +27,8 @@ interface TrainCliOptions {
   selectBy?: ScoreKind;
   valEvery?: number;
   progress: 'auto' | 'lines' | 'none';
+  json?: boolean;
+  quiet?: boolean;
 }
 
 export function register(program: Command): void {
@@ -54,8 +56,9 @@ export function register(program: Command): void {
     )
     .option('--val-every <k>', 'validate every k-th epoch (default 1; 10 for presets with a patch memory, which each validation refills)', parseIntOption('--val-every', 1))
     .addOption(new Option('--select-by <kind>', "score kind whose validation AUC picks the best model (default: the preset's score kind)").choices(SCORE_KINDS as string[]))
-    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'lines', 'none']).default('auto'));
-  addBackendOption(cmd).action(async (o: TrainCliOptions) => {
+    .addOption(new Option('--progress <mode>', 'progress display on stderr: a bar on a terminal, else lines (auto), lines, or none').choices(['auto', 'lines', 'none']).default('auto'))
+    .option('--quiet', 'no progress display (as --progress none)');
+  addJsonOption(addBackendOption(cmd)).action(async (o: TrainCliOptions) => {
     const info = await useBackend(parseBackendChoice(o.backend));
     if (o.resume && o.overwrite) throw new SquidError('--resume and --overwrite exclude each other');
     if (o.resume && o.config) {
@@ -100,10 +103,10 @@ export function register(program: Command): void {
         maxMinutes: o.maxMinutes,
         selectBy: o.selectBy,
         valEvery: o.valEvery ?? ((preset ?? stored?.preset)?.model.patchMemory ? 10 : 1),
-        progress: o.progress,
+        progress: o.quiet ? 'none' : o.progress,
         signal: controller.signal,
       });
-      const lines = [
+      printResult(o.json, { ...r, backend: info.name }, () => [
         `run: ${r.run}`,
         `stopped by: ${r.stoppedBy}; ${r.iterations} iterations, ${r.epochs} epochs complete`,
         `backend: ${info.name}; ${r.secondsPerIteration.toFixed(3)} s per iteration`,
@@ -114,8 +117,7 @@ export function register(program: Command): void {
               return s ? `${k} score: threshold ${s.threshold.toFixed(4)} (${s.policy}), train mean ${s.mean.toPrecision(5)}, std ${s.std.toPrecision(3)}` : '';
             })
           : [`interrupted: continue with squid train --out ${r.run} --resume`]),
-      ].filter((l) => l !== '');
-      process.stdout.write(lines.join('\n') + '\n');
+      ].filter((l) => l !== ''));
       if (r.stoppedBy === 'interrupted') process.exitCode = exitCode;
     } finally {
       process.off('SIGINT', onSignal);

@@ -1,5 +1,6 @@
 /** The SQUID model: presets, construction, summaries (browser-safe). */
-export { createSquid, stableVariableName, GENERATOR_PREFIX, TEACHER_PREFIX, DISCRIMINATOR_PREFIX } from './squid.js';
+export { createSquid, stableVariableName } from './squid.js';
+export { GENERATOR_PREFIX, TEACHER_PREFIX, DISCRIMINATOR_PREFIX } from '../squid/squid.js';
 export type { SquidModel, GeneratorStep, GeneratorLossParts, DiscriminatorBnMode, SharedGeneratorForward } from './types.js';
 export {
   getPreset,
@@ -15,6 +16,6 @@ export {
   type LossWeights,
   type AblationSwitches,
   type AblationRow,
-} from './presets.js';
-export { applyOverrides, resolvePreset, validatePreset } from './presetSchema.js';
+} from '../squid/presets.js';
+export { applyOverrides, resolvePreset, validatePreset } from '../squid/presetSchema.js';
 export { countParameters, featureShapes, type ParameterCounts, type FeatureShape } from './summary.js';

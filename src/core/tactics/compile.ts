@@ -10,7 +10,7 @@
  * compiled model. Compiles nest; the forms go when the last is released.
  * Browser-safe.
  */
-import type { SquidModel } from '../squid/types.js';
+import type { SquidModel } from '../model/types.js';
 
 export interface CompiledInference {
   release(): void;

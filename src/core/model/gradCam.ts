@@ -6,8 +6,8 @@
  * x [N,S,S,1] -> [N,S,S,1]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Discriminator } from './discriminator.js';
-import { inferenceContext, type ForwardContext } from './context.js';
+import type { Discriminator } from '../squid/discriminator.js';
+import { inferenceContext, type ForwardContext } from '../squid/context.js';
 
 export function gradCam(d: Discriminator, x: tf.Tensor4D, ctx: ForwardContext = inferenceContext('per-image')): tf.Tensor4D {
   return tf.tidy(() => {

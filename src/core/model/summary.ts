@@ -2,12 +2,12 @@
  * Parameter counts and feature shapes of a preset, without running (or
  * even allocating) the model: the modules are built in a counting store.
  */
-import type { Preset } from './presets.js';
-import { validatePreset, encoderSides } from './presetSchema.js';
+import type { Preset } from '../squid/presets.js';
+import { validatePreset, encoderSides } from '../squid/presetSchema.js';
 import { ParamStore } from './params.js';
-import { buildSquidModules, GENERATOR_PREFIX, TEACHER_PREFIX, DISCRIMINATOR_PREFIX } from './squid.js';
-import { discriminatorSide } from './discriminator.js';
-import { positionBits } from './positionCode.js';
+import { buildSquidModules, GENERATOR_PREFIX, TEACHER_PREFIX, DISCRIMINATOR_PREFIX } from '../squid/squid.js';
+import { discriminatorSide } from '../squid/discriminator.js';
+import { positionBits } from '../squid/positionCode.js';
 
 export interface ParameterCounts {
   /** Trainable generator scalars, teacher included. */

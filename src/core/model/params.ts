@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../util/rng.js';
-import { InferenceScope } from '../infer/scope.js';
+import { InferenceScope } from '../tactics/scope.js';
 
 export type Init =
   | { kind: 'uniform'; bound: number }

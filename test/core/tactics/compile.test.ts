@@ -1,5 +1,5 @@
 /**
- * compileForInference (src/core/infer/compile.ts): the one switch for the
+ * compileForInference (src/core/tactics/compile.ts): the one switch for the
  * inference tactics. Compiled and uncompiled forwards are the same math; a
  * compiled model refuses to train; new weights (setState) reach the next
  * score; compiles nest, and releasing the last frees every derived tensor.
@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../../src/node/backend/select.js';
 import { getPreset } from '../../../src/core/squid/presets.js';
-import { createSquid } from '../../../src/core/squid/squid.js';
-import { compileForInference } from '../../../src/core/infer/compile.js';
+import { createSquid } from '../../../src/core/model/squid.js';
+import { compileForInference } from '../../../src/core/tactics/compile.js';
 import { Rng } from '../../../src/core/util/rng.js';
 
 const preset = getPreset('tiny');

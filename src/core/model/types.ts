@@ -4,9 +4,9 @@
  * Shapes: images are NHWC [batch, size, size, 1], values in [0, 1].
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Preset, ScoreKind } from './presets.js';
+import type { Preset, ScoreKind } from '../squid/presets.js';
 import type { Rng } from '../util/rng.js';
-import type { InferenceScope } from '../infer/scope.js';
+import type { InferenceScope } from '../tactics/scope.js';
 
 /** Named loss values of one generator step (already weighted as in the spec). */
 export interface GeneratorLossParts {
@@ -53,7 +53,7 @@ export interface SquidModel {
   readonly generatorVariables: tf.Variable[];
   /** Trainable discriminator variables. */
   readonly discriminatorVariables: tf.Variable[];
-  /** Whether the model is compiled for inference (src/core/infer/compile.ts); the training methods refuse it while it is. */
+  /** Whether the model is compiled for inference (src/core/tactics/compile.ts); the training methods refuse it while it is. */
   readonly inferenceScope: InferenceScope;
 
   /**
