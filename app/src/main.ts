@@ -79,7 +79,7 @@ function currentOpacity(): number {
 async function openModel(files: File[]): Promise<void> {
   const modelFiles = files.filter((f) => isModelFile(f.name));
   if (modelFiles.length === 0) {
-    setStatus(modelStatus, 'No model files among those chosen (expected squid.json, model.json, weights.bin).', 'error');
+    setStatus(modelStatus, 'No model files among those chosen (expected squid.json, model.json and its .bin weight files).', 'error');
     return;
   }
   setStatus(modelStatus, 'Loading the model…', 'loading');

@@ -51,7 +51,8 @@ export async function loadExport(read: ExportReader, create: ModelFactory): Prom
     await checkSha256(weights, modelJson.weightsSha256);
   } catch (err) {
     disposeState(state);
-    throw new Error(`${modelJson.weightsManifest[0]?.paths[0] ?? 'weights'}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    const files = modelJson.weightsManifest.flatMap((g) => g.paths).join(', ') || 'weights';
+    throw new Error(`${files}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   const model = create(info.preset);
   try {

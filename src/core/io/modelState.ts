@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Preset } from '../squid/presets.js';
+import { quantize, QUANTIZATIONS, type Quantization } from './quantize.js';
 
 export type TensorState = Record<string, tf.Tensor>;
 
@@ -15,13 +16,35 @@ export interface EncodedState {
   data: ArrayBuffer;
 }
 
-/** Encodes tensors (float32 / int32) into one buffer with its manifest entries. */
-export async function encodeState(state: TensorState): Promise<EncodedState> {
-  const names = Object.keys(state).sort();
-  const named: tf.NamedTensorMap = {};
-  for (const n of names) named[n] = state[n] as tf.Tensor;
-  const { data, specs } = await tf.io.encodeWeights(named);
-  return { specs, data: toArrayBuffer(data) };
+/**
+ * Encodes tensors (float32 / int32) into one buffer with its manifest
+ * entries, in name order; `quantize`: float32 tensors stored as float16 or
+ * uint8 (quantize.ts; tf.io.decodeWeights restores float32).
+ */
+export async function encodeState(state: TensorState, quantization?: Quantization): Promise<EncodedState> {
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const parts: Uint8Array[] = [];
+  for (const name of Object.keys(state).sort()) {
+    const t = state[name] as tf.Tensor;
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`weight "${name}" has dtype ${t.dtype}; only float32 and int32 are stored`);
+    const values = (await t.data()) as Float32Array | Int32Array;
+    const spec: tf.io.WeightsManifestEntry = { name, shape: [...t.shape], dtype: t.dtype };
+    if (quantization && values instanceof Float32Array) {
+      const q = quantize(values, quantization);
+      spec.quantization = q.quantization;
+      parts.push(q.bytes);
+    } else {
+      parts.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    }
+    specs.push(spec);
+  }
+  const data = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    data.set(p, at);
+    at += p.byteLength;
+  }
+  return { specs, data: data.buffer };
 }
 
 /** Decodes `encodeState`'s output back into tensors (the caller owns them). */
@@ -37,15 +60,9 @@ export function decodeState(specs: tf.io.WeightsManifestEntry[], data: ArrayBuff
 
 function byteSize(spec: tf.io.WeightsManifestEntry): number {
   const n = spec.shape.reduce((a, b) => a * b, 1);
-  const bytes = spec.dtype === 'bool' ? 1 : 4;
-  if (spec.quantization) throw new Error(`quantized weight "${spec.name}" is not supported`);
-  return n * bytes;
-}
-
-function toArrayBuffer(data: unknown): ArrayBuffer {
-  if (data instanceof ArrayBuffer) return data;
-  if (Array.isArray(data)) return tf.io.concatenateArrayBuffers(data as ArrayBuffer[]);
-  throw new Error('unexpected weight data type from tf.io.encodeWeights');
+  const q = spec.quantization?.dtype;
+  if (q !== undefined && !QUANTIZATIONS.includes(q as Quantization)) throw new Error(`weight "${spec.name}": quantization ${String(q)} is not supported`);
+  return n * (q === 'uint8' ? 1 : q === 'float16' ? 2 : 4);
 }
 
 /** Format marker and version of model.json. */
@@ -61,7 +78,7 @@ export interface ModelJson {
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   /** Free-form provenance (epoch, validation AUC, date). */
   meta?: Record<string, string | number | null>;
-  /** SHA-256 of the weights file, hex (absent in models saved before it was recorded). */
+  /** SHA-256 of the weights (the shards joined in manifest order), hex (absent in models saved before it was recorded). */
   weightsSha256?: string;
 }
 
@@ -86,12 +103,13 @@ export function buildModelJson(
   specs: tf.io.WeightsManifestEntry[],
   meta?: Record<string, string | number | null>,
   weightsSha256?: string,
+  paths: string[] = [WEIGHTS_FILE],
 ): ModelJson {
   return {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
     preset,
-    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
+    weightsManifest: [{ paths, weights: specs }],
     ...(meta ? { meta } : {}),
     ...(weightsSha256 ? { weightsSha256 } : {}),
   };

@@ -11,9 +11,9 @@ import { InputError } from '../../core/util/errors.js';
 import { presetScore } from '../../core/squid/presets.js';
 import { MODEL_JSON, type ModelFactory } from '../../core/export/loadExport.js';
 import type { ScoreKind, SquidJson } from '../../core/export/squidJson.js';
-import { writeExport } from './writeExport.js';
+import { writeExport, type WriteExportOptions } from './writeExport.js';
 
-export async function exportRun(run: string, out: string, create: ModelFactory): Promise<SquidJson> {
+export async function exportRun(run: string, out: string, create: ModelFactory, opts: WriteExportOptions = {}): Promise<SquidJson> {
   const config = await readRunConfig(run);
   const scoring = await readScoring(run);
   const { json, state } = await readModelDir(runPaths(run).best);
@@ -35,7 +35,7 @@ export async function exportRun(run: string, out: string, create: ModelFactory):
       primaryScore: primary,
       scoring, // RUN/scoring.json as it is: one statistics format
       training: { data: config.data, seed: config.seed },
-    });
+    }, opts);
   } finally {
     disposeState(state);
   }

@@ -11,6 +11,7 @@ import type { SquidModel } from '../../core/model/types.js';
 import { rocAuc } from '../metrics/roc.js';
 import { chooseThreshold } from '../metrics/threshold.js';
 import { anomalyScores, combineRaw, meanStd, rawOf, scoreImages, SCORE_KINDS, SCORE_STD_FLOOR, type RawScores, type ScoreKind } from '../../core/score/scorer.js';
+import { silentTasks, withTask, type TaskProgress } from '../taskProgress.js';
 import { isCombinedKind, measuredKinds } from '../../core/squid/presets.js';
 import type { ScoreStats, ScoringJson } from '../io/runDir.js';
 
@@ -55,11 +56,16 @@ export interface ValidationResult {
  * `reference` (training images, n*S*S) gives them; without it combined
  * kinds are left out.
  */
-export async function validate(model: SquidModel, val: LabelledPixels, reference?: Float32Array): Promise<ValidationResult> {
-  let raw = await scoreImages(model, val.x, val.size);
+export async function validate(model: SquidModel, val: LabelledPixels, reference?: Float32Array, tasks: TaskProgress = silentTasks): Promise<ValidationResult> {
+  const n = val.labels.length;
+  let raw = await withTask(tasks, `validating on ${n} images`, n, (onProgress) => scoreImages(model, val.x, val.size, { onProgress }));
   const combined = model.scoreKinds.filter(isCombinedKind);
   if (reference && combined.length > 0) {
-    const ref = await scoreImages(model, reference, val.size, { kinds: measuredKinds(combined) });
+    const r = reference.length / (val.size * val.size);
+    const kinds = measuredKinds(combined);
+    const ref = await withTask(tasks, `scoring ${r} training images (the combined score's statistics)`, r, (onProgress) =>
+      scoreImages(model, reference, val.size, { kinds, onProgress }),
+    );
     const stats = Object.fromEntries(measuredKinds(combined).map((k) => [k, meanStd(rawOf(ref, k))]));
     raw = combineRaw(raw, combined, stats);
   }
@@ -102,10 +108,13 @@ export async function computeScoring(
   trainPixels: Float32Array,
   size: number,
   val: LabelledPixels | null,
+  tasks: TaskProgress = silentTasks,
 ): Promise<ScoringJson> {
   const n = trainPixels.length / (size * size);
-  let trainRaw = await scoreImages(model, trainPixels, size);
-  let valRaw = val ? await scoreImages(model, val.x, val.size) : null;
+  let trainRaw = await withTask(tasks, `score statistics on ${n} training images`, n, (onProgress) => scoreImages(model, trainPixels, size, { onProgress }));
+  let valRaw = val
+    ? await withTask(tasks, `thresholds on ${val.labels.length} validation images`, val.labels.length, (onProgress) => scoreImages(model, val.x, val.size, { onProgress }))
+    : null;
   const stats: Partial<Record<ScoreKind, ScoreStats>> = {};
   const add = (kinds: readonly ScoreKind[]): void => {
     for (const k of kinds) stats[k] = kindStats(rawOf(trainRaw, k), val && valRaw ? { labels: val.labels, raw: rawOf(valRaw, k) } : null);

@@ -3,6 +3,7 @@
  * ETA, losses), plain log lines otherwise, or nothing.
  */
 import cliProgress from 'cli-progress';
+import { barTasks, lineTasks, silentTasks, type TaskProgress } from '../taskProgress.js';
 
 /** What is left of the whole run when an epoch starts: its iterations (to the schedule's end or --max-iters), and its seconds (--max-minutes). */
 export interface RunLeft {
@@ -27,6 +28,8 @@ export interface ProgressReporter {
   info(line: string): void;
   /** Training is over: release the display (a bar's hidden cursor). */
   done(): void;
+  /** Progress of a long step between epochs (validation, the final score statistics), in the same style. */
+  tasks: TaskProgress;
 }
 
 export function formatLosses(losses: Record<string, number>): string {
@@ -41,6 +44,7 @@ export const silentProgress: ProgressReporter = {
   endEpoch() {},
   info() {},
   done() {},
+  tasks: silentTasks,
 };
 
 /** Plain lines: about ten per epoch (at least 20 s apart), and the epoch summary. ETA: of the epoch, and of the run's training. */
@@ -78,6 +82,7 @@ export function lineProgress(write: (s: string) => void = (s) => process.stderr.
       write(line + '\n');
     },
     done() {},
+    tasks: lineTasks(write, clock),
   };
 }
 
@@ -123,6 +128,10 @@ export function barProgress(): ProgressReporter {
       process.stderr.write(line + '\n');
     },
     done: stop,
+    tasks: (task, total) => {
+      stop();
+      return barTasks()(task, total);
+    },
   };
 }
 

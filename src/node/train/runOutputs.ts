@@ -9,6 +9,7 @@ import { readModelDir, runPaths, writeModelDir, writeScoring, type ScoringJson }
 import { computeScoring, type LabelledPixels } from '../score/statistics.js';
 import type { BatchSource } from './sources.js';
 import { refreshPatchMemory } from './patchMemory.js';
+import { silentTasks, type TaskProgress } from '../taskProgress.js';
 
 /** Writes the model as RUN/best with its provenance. */
 export async function saveModel(run: string, preset: Preset, model: SquidModel, meta: Record<string, string | number | null>): Promise<void> {
@@ -26,6 +27,7 @@ export async function finishScoring(
   data: { source: BatchSource; val: LabelledPixels | null; statsImages?: number },
   preset: Preset,
   make: () => SquidModel,
+  tasks: TaskProgress = silentTasks,
 ): Promise<ScoringJson> {
   const best = await readModelDir(runPaths(run).best);
   const model = make();
@@ -41,7 +43,7 @@ export async function finishScoring(
       await saveModel(run, preset, model, best.json.meta ?? {});
     }
     const train = data.source.sample(data.statsImages ?? 200);
-    const scoring = await computeScoring(model, train, preset.model.imageSize, data.val);
+    const scoring = await computeScoring(model, train, preset.model.imageSize, data.val, tasks);
     await writeScoring(run, scoring);
     return scoring;
   } finally {

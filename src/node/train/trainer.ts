@@ -286,10 +286,9 @@ async function endEpoch(c: Ctx, stop: TrainResult['stoppedBy'] | null): Promise<
     val = await withInference(c.model, () => {
       if (preset.model.patchMemory) c.progress.info(`filling the patch memory from ${preset.model.patchMemory.slots} training images...`);
       refreshPatchMemory(c.model, opts.source, opts.statsImages);
-      c.progress.info(`validating on ${valSet.labels.length} images...`);
       // combined kinds standardize their parts on training images, the ones the final statistics use
       const reference = c.model.scoreKinds.some(isCombinedKind) ? opts.source.sample(opts.statsImages ?? 200) : undefined;
-      return validate(c.model, valSet, reference);
+      return validate(c.model, valSet, reference, c.progress.tasks);
     });
     const sel = val.auc[c.selectBy];
     if (sel !== undefined && (s.bestValAuc === null || sel > s.bestValAuc)) {
@@ -337,8 +336,7 @@ async function close(c: Ctx, stoppedBy: TrainResult['stoppedBy']): Promise<Train
     // No epoch validated yet (e.g. --max-iters with --val-every): the current model is the best known.
     await saveModel(run, preset, c.model, { epoch: s.epoch + 1, iteration: s.iteration, valAuc: null, date: new Date().toISOString() });
   }
-  if (stoppedBy !== 'interrupted') c.progress.info(`score statistics of the best model on ${c.opts.statsImages ?? 200} training images...`);
-  const scoring = stoppedBy === 'interrupted' ? null : await finishScoring(run, c.opts, preset, () => c.opts.createModel(preset, { seed: c.seed }));
+  const scoring = stoppedBy === 'interrupted' ? null : await finishScoring(run, c.opts, preset, () => c.opts.createModel(preset, { seed: c.seed }), c.progress.tasks);
   return {
     run,
     epochs: s.epoch,

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -16,6 +16,7 @@ import { useBackend } from '../../../src/node/backend/select.js';
 import { getPreset } from '../../../src/core/squid/presets.js';
 import { createSquid } from '../../../src/core/model/squid.js';
 import { disposeState } from '../../../src/core/io/modelState.js';
+import { toFloat16Bits } from '../../../src/core/io/quantize.js';
 import { runPaths, writeModelDir, writeRunConfig, writeScoring, type ScoringJson } from '../../../src/node/io/runDir.js';
 import { exportRun } from '../../../src/node/export/exportRun.js';
 import { loadExport } from '../../../src/core/export/loadExport.js';
@@ -65,7 +66,10 @@ test('export writes squid.json and the weights; the loader restores the model ex
   assert.equal(onDisk.formatVersion, 2);
   assert.deepEqual(onDisk.scoring, SCORING, "squid.json's statistics are the run's scoring.json, in its format");
   assert.equal(onDisk.training.data, 'digitanatomy');
-  assert.deepEqual(onDisk.files.sort(), ['model.json', 'squid.json', 'weights.bin']);
+  const shards = onDisk.files.filter((f) => f.endsWith('.bin'));
+  assert.deepEqual(onDisk.files.filter((f) => !f.endsWith('.bin')).sort(), ['model.json', 'squid.json']);
+  assert.ok(shards.length >= 1 && shards.every((f, i) => f === `group1-shard${i + 1}of${shards.length}.bin`), `TF.js shard names: ${shards.join(', ')}`);
+  assert.ok(shards.every((f) => statSync(join(out, f)).size <= 4 * 1024 * 1024), 'shards of at most 4 MB');
   assert.deepEqual(info.preset, onDisk.preset);
 
   const loaded = await loadExport(folderReader(out), create);
@@ -96,22 +100,55 @@ test('export writes squid.json and the weights; the loader restores the model ex
   disposeState(state);
 });
 
+test('export in shards and quantized: float16 halves the weights and uint8 quarters them; both load and score near float32', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'squid-export-q-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = join(dir, 'run');
+  disposeState(await makeRun(run));
+  const img = Float32Array.from({ length: 48 * 48 }, (_, i) => ((i * 37) % 101) / 100);
+  const bytes = (out: string, files: string[]): number => files.filter((f) => f.endsWith('.bin')).reduce((n, f) => n + statSync(join(out, f)).size, 0);
+  const exported: Record<string, { bytes: number; raw: number }> = {};
+  for (const q of [undefined, 'float16', 'uint8'] as const) {
+    const out = join(dir, q ?? 'float32');
+    const info = await exportRun(run, out, create, { quantize: q, shardBytes: 256 * 1024 });
+    const shards = info.files.filter((f) => f.endsWith('.bin'));
+    assert.ok(shards.length > 1 && shards.every((f) => statSync(join(out, f)).size <= 256 * 1024), `${q ?? 'float32'}: shards of at most 256 KB`);
+    const loaded = await loadExport(folderReader(out), create);
+    const r = await inferImage(loaded.model, loaded.info, img);
+    loaded.model.dispose();
+    exported[q ?? 'float32'] = { bytes: bytes(out, info.files), raw: r.scores.discriminator?.raw ?? NaN };
+  }
+  const f32 = exported.float32!;
+  assert.ok(Math.abs(exported.float16!.bytes / f32.bytes - 0.5) < 0.01, `float16: ${exported.float16!.bytes} of ${f32.bytes} bytes`);
+  assert.ok(Math.abs(exported.uint8!.bytes / f32.bytes - 0.25) < 0.01, `uint8: ${exported.uint8!.bytes} of ${f32.bytes} bytes`);
+  assert.ok(Math.abs(exported.float16!.raw - f32.raw) < 0.01 * (1 + Math.abs(f32.raw)), `float16 raw ${exported.float16!.raw} vs ${f32.raw}`);
+  assert.ok(Number.isFinite(exported.uint8!.raw) && exported.uint8!.raw !== f32.raw, `uint8 raw ${exported.uint8!.raw}: finite, and changed by the rounding`);
+});
+
+test('float16 bits: exact for representable values (normal, subnormal, largest), nearest-even otherwise, as TF.js decodes them', () => {
+  const values = [0, -0, 1, -2, 0.5, 65504, 6.103515625e-5, 5.960464477539063e-8, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1e-9, 1e6];
+  const spec = [{ name: 'v', shape: [values.length], dtype: 'float32' as const, quantization: { dtype: 'float16' as const } }];
+  const bits = Uint16Array.from(values, (v) => toFloat16Bits(v));
+  const decoded = tf.io.decodeWeights(bits.buffer, spec).v!.dataSync();
+  assert.deepEqual(Array.from(decoded), [0, -0, 1, -2, 0.5, 65504, 6.103515625e-5, 5.960464477539063e-8, 1, 1 + 4 * 2 ** -11, 0, Infinity]);
+});
+
 test('bad runs and exports fail naming the file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'squid-export-bad-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const run = join(dir, 'run');
   disposeState(await makeRun(run));
   const out = join(dir, 'out');
-  await exportRun(run, out, create);
+  const shard = (await exportRun(run, out, create)).files.find((f) => f.endsWith('.bin')) as string;
 
   // missing weights file
-  const weights = readFileSync(join(out, 'weights.bin'));
-  unlinkSync(join(out, 'weights.bin'));
-  await assert.rejects(loadExport(folderReader(out), create), (e: Error) => e instanceof InputError && /weights\.bin: missing/.test(e.message));
+  const weights = readFileSync(join(out, shard));
+  unlinkSync(join(out, shard));
+  await assert.rejects(loadExport(folderReader(out), create), (e: Error) => e instanceof InputError && e.message.includes(`${shard}: missing`));
   // truncated weights
-  writeFileSync(join(out, 'weights.bin'), weights.subarray(0, weights.length - 8));
+  writeFileSync(join(out, shard), weights.subarray(0, weights.length - 8));
   await assert.rejects(loadExport(folderReader(out), create), /bytes/);
-  writeFileSync(join(out, 'weights.bin'), weights);
+  writeFileSync(join(out, shard), weights);
   // squid.json of another preset
   const squid = JSON.parse(readFileSync(join(out, 'squid.json'), 'utf8')) as { preset: { name: string } };
   writeFileSync(join(out, 'squid.json'), JSON.stringify({ ...squid, preset: { ...squid.preset, name: 'other' } }));

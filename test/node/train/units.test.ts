@@ -92,6 +92,11 @@ test('lineProgress: plain lines with epoch, iteration, ETA and losses; the epoch
   assert.match(out[0] as string, /^epoch 2\/5 it 4\/4 \([\d.]+ s\/it, ETA epoch 0 s\) discriminator 1\.00e-5 reconstruction 0\.2500\n$/);
   assert.equal(out[1], 'epoch 2/5: done\n');
   assert.equal(formatLosses({ a: 0 }), 'a 0.0000');
+  // the steps between epochs (validation, the final statistics) report through the same lines
+  const v = p.tasks('validating on 200 images', 200);
+  v.tick(200);
+  v.end();
+  assert.deepEqual(out.slice(2).map((l) => l.replace(/in [\d.]+ s/, 'in T s')), ['validating on 200 images...\n', 'validating on 200 images: 200/200 in T s\n']);
 });
 
 test('lineProgress: the run ETA counts to --max-iters or the schedule end, and stops at --max-minutes', () => {
