@@ -13,7 +13,7 @@ import type { SquidModules } from '../src/core/squid/squid.js';
 import { trainingSource, validationSet } from '../src/node/train/data.js';
 import { rocAuc } from '../src/node/metrics/roc.js';
 import { rawOf, scoreImages, SCORE_KINDS, type ScoreKind } from '../src/core/score/scorer.js';
-import { inferenceContext, type ForwardContext } from '../src/core/squid/context.js';
+import { inferenceContext } from '../src/core/squid/context.js';
 
 const { values } = parseArgs({
   options: {
@@ -52,8 +52,7 @@ async function features(m: SquidModules, pixels: Float32Array, size: number): Pr
     const out = tf.tidy(() => {
       const x = tf.tensor4d(pixels.subarray(s * per, (s + k) * per), [k, size, size, 1]);
       const enc = m.encoder.apply(x, inferenceContext());
-      const inp = m.inpainting as unknown as { convBnRelu(i: 0 | 1, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D };
-      const q = tf.reshape(inp.convBnRelu(0, enc.bottleneck, inferenceContext()), [k, -1]);
+      const q = tf.reshape(m.inpainting!.bottleneck1.apply(enc.bottleneck, inferenceContext()), [k, -1]);
       const bott = tf.mean(enc.bottleneck, [1, 2]);
       const d = m.discriminator.lastConv(x, inferenceContext('per-image'));
       const dx = m.discriminator.fromLastConv(d, inferenceContext('per-image'));
@@ -275,9 +274,9 @@ async function main(): Promise<void> {
       const [d, b] = tf.tidy(() => {
         const x = tf.tensor4d(val.x.subarray(s0 * size * size, (s0 + k) * size * size), [k, size, size, 1]);
         const r = model.reconstruct(x);
-        const inpm = m.inpainting as unknown as { convBnRelu(i: 0 | 1, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D };
-        const qx = tf.reshape(inpm.convBnRelu(0, m.encoder.apply(x, inferenceContext()).bottleneck, inferenceContext()), [k, P * P, -1]);
-        const qr = tf.reshape(inpm.convBnRelu(0, m.encoder.apply(r, inferenceContext()).bottleneck, inferenceContext()), [k, P * P, -1]);
+        const inpm = m.inpainting!.bottleneck1;
+        const qx = tf.reshape(inpm.apply(m.encoder.apply(x, inferenceContext()).bottleneck, inferenceContext()), [k, P * P, -1]);
+        const qr = tf.reshape(inpm.apply(m.encoder.apply(r, inferenceContext()).bottleneck, inferenceContext()), [k, P * P, -1]);
         const blur = (t: tf.Tensor4D) => tf.avgPool(t, 4, 4, 'valid');
         return [tf.mean(tf.squaredDifference(qx, qr), 2), tf.mean(tf.squaredDifference(blur(x), blur(r)), [1, 2, 3])];
       });

@@ -1,7 +1,7 @@
 /**
  * Batch normalization over NHWC channels with PyTorch semantics: eps 1e-5,
  * momentum 0.1, running variance updated with the unbiased batch variance.
- * Modes:
+ * Modes (the context's `bn`, context.ts):
  *  - 'train':     batch statistics; running statistics updated
  *  - 'train-shared': the same, with the running statistics updated as two
  *                 'train' passes over the same batch would (momentum applied
@@ -15,10 +15,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from '../model/params.js';
 import { stopGradient } from '../tfjs/detach.js';
 import { assignFrom } from '../tfjs/assign.js';
+import type { ForwardContext } from './context.js';
 import { batchMoments, batchNormTrainGrad } from '../ops/batchNormTrain/op.js';
 import { perImageNorm } from '../ops/perImageNorm/op.js';
 
-export type BnMode = 'train' | 'train-shared' | 'running' | 'per-image';
 
 export const BN_EPS = 1e-5;
 const MOMENTUM = 0.1;
@@ -37,7 +37,8 @@ export class BatchNorm {
   }
 
   /** [N,H,W,C] -> [N,H,W,C] */
-  apply(x: tf.Tensor4D, mode: BnMode): tf.Tensor4D {
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const mode = ctx.bn;
     if (mode === 'running') {
       return tf.batchNorm4d(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, this.beta as tf.Tensor1D, this.gamma as tf.Tensor1D, BN_EPS);
     }

@@ -10,7 +10,9 @@
  *    way); no masks, no noise, hard top-k memory reads.
  */
 import type { Rng } from '../util/rng.js';
-import type { BnMode } from './batchNorm.js';
+
+/** How batch norm normalizes in a pass (batchNorm.ts). */
+export type BnMode = 'train' | 'train-shared' | 'running' | 'per-image';
 
 export type ForwardContext =
   | { readonly training: true; readonly bn: Extract<BnMode, 'train' | 'train-shared'>; readonly rng?: Rng }

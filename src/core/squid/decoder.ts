@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from '../model/params.js';
 import type { ModelConfig } from './presets.js';
-import { Conv2d } from './layers.js';
+import { Conv2d, type MapLayer } from './layers.js';
 import { UpBlock, type Up } from './upBlock.js';
 import { DecoderMemory } from './decoderMemory.js';
 import { assemblePatches } from './patches.js';
@@ -22,7 +22,8 @@ import type { Skip } from './encoder.js';
 export class Decoder {
   readonly ups: Up[] = [];
   readonly memories: (DecoderMemory | undefined)[] = [];
-  private readonly out: Conv2d;
+  /** conv1x1(c0 -> 1) */
+  out: MapLayer;
   readonly levels: number;
 
   constructor(store: ParamStore, name: string, private readonly config: ModelConfig, withMemory: boolean) {

@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from '../model/params.js';
 import type { ModelConfig } from './presets.js';
-import { Conv2d, Linear, leakyRelu } from './layers.js';
-import { BatchNorm, type BnMode } from './batchNorm.js';
+import { Conv2d, Linear, leakyRelu, type MapLayer } from './layers.js';
+import { BatchNorm } from './batchNorm.js';
 import type { ForwardContext } from './context.js';
 
 /** Side of the last discriminator map. */
@@ -18,7 +18,7 @@ export function discriminatorSide(config: ModelConfig): number {
 }
 
 export class Discriminator {
-  private readonly convs: Conv2d[] = [];
+  readonly convs: MapLayer[] = [];
   private readonly bns: (BatchNorm | undefined)[] = [];
   private readonly head: Linear;
 
@@ -37,18 +37,18 @@ export class Discriminator {
   lastConv(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     let h = x;
     const last = this.convs.length - 1;
-    for (let i = 0; i < last; i++) h = this.post(i, this.convs[i]!.apply(h, ctx), ctx.bn);
+    for (let i = 0; i < last; i++) h = this.post(i, this.convs[i]!.apply(h, ctx), ctx);
     return this.convs[last]!.apply(h, ctx);
   }
 
-  private post(i: number, conv: tf.Tensor4D, bn: BnMode): tf.Tensor4D {
+  private post(i: number, conv: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const norm = this.bns[i];
-    return leakyRelu(norm ? norm.apply(conv, bn) : conv);
+    return leakyRelu(norm ? norm.apply(conv, ctx) : conv);
   }
 
   /** From the last conv's output to the logits. [N,s,s,C] -> [N] */
   fromLastConv(a: tf.Tensor4D, ctx: ForwardContext): tf.Tensor1D {
-    const h = this.post(this.convs.length - 1, a, ctx.bn);
+    const h = this.post(this.convs.length - 1, a, ctx);
     return tf.reshape(this.head.apply(tf.reshape(h, [h.shape[0], -1])), [h.shape[0]]);
   }
 

@@ -12,10 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from '../model/params.js';
 import type { ModelConfig } from './presets.js';
-import { Conv2d, LayerNorm, Linear } from './layers.js';
-import { BatchNorm } from './batchNorm.js';
+import { ConvBnRelu, LayerNorm, Linear, type MapLayer } from './layers.js';
 import { trainingRng, type ForwardContext } from './context.js';
-import { FoldedConvBn } from '../tactics/foldedConvBn.js';
 import { MemoryQueue } from './memoryQueue.js';
 import { MemoryMatrix } from './memoryMatrix.js';
 import { MultiHeadAttention } from './multiHeadAttention.js';
@@ -71,16 +69,15 @@ const scoreBiasValues = new Map<number, Float32Array>();
 export class InpaintingBlock {
   readonly memory: MemoryQueue | MemoryMatrix;
   readonly queryDim: number;
-  private readonly conv1: Conv2d;
-  private readonly bn1: BatchNorm;
+  /** ReLU(BN(conv1x1(C -> c, no bias))) */
+  bottleneck1: MapLayer;
   private readonly attention: MultiHeadAttention;
   private readonly norm1: LayerNorm;
   private readonly ff1: Linear;
   private readonly ff2: Linear;
   private readonly norm2: LayerNorm;
-  private readonly conv2: Conv2d;
-  private readonly bn2: BatchNorm;
-  private readonly folded: [FoldedConvBn, FoldedConvBn];
+  /** ReLU(BN(conv1x1(c + code -> C))) */
+  bottleneck2: MapLayer;
   private readonly positions: number;
 
   constructor(store: ParamStore, name: string, private readonly config: ModelConfig, readonly channels: number, readonly side: number) {
@@ -88,8 +85,7 @@ export class InpaintingBlock {
     this.positions = config.patchesPerSide ** 2;
     this.queryDim = c * side * side;
     const d = this.queryDim;
-    this.conv1 = new Conv2d(store, `${name}/bottleneck1/conv`, channels, c, 1, 1, 0, false);
-    this.bn1 = new BatchNorm(store, `${name}/bottleneck1/bn`, c);
+    this.bottleneck1 = new ConvBnRelu(store, `${name}/bottleneck1`, channels, c, 1, false);
     const numMem = config.ablation.spaceAwareMemory ? this.positions : 1;
     this.memory =
       config.ablation.memoryKind === 'queue'
@@ -100,16 +96,7 @@ export class InpaintingBlock {
     this.ff1 = new Linear(store, `${name}/ff1`, d, config.feedForwardDim);
     this.ff2 = new Linear(store, `${name}/ff2`, config.feedForwardDim, d);
     this.norm2 = new LayerNorm(store, `${name}/norm2`, d);
-    this.conv2 = new Conv2d(store, `${name}/bottleneck2/conv`, c + positionBits(this.positions), channels, 1, 1, 0, true);
-    this.bn2 = new BatchNorm(store, `${name}/bottleneck2/bn`, channels);
-    this.folded = [new FoldedConvBn(store.inference, this.conv1, this.bn1), new FoldedConvBn(store.inference, this.conv2, this.bn2)];
-  }
-
-  /** ReLU(BN(conv1x1(x))) of bottleneck i; compiled for inference, one folded convolution (src/core/tactics/foldedConvBn.ts) */
-  private convBnRelu(i: 0 | 1, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    const [conv, norm, folded] = i === 0 ? [this.conv1, this.bn1, this.folded[0]] : [this.conv2, this.bn2, this.folded[1]];
-    if (ctx.bn === 'running' && folded.ready) return folded.apply(x, 'relu');
-    return tf.relu(norm.apply(conv.apply(x), ctx.bn));
+    this.bottleneck2 = new ConvBnRelu(store, `${name}/bottleneck2`, c + positionBits(this.positions), channels, 1, true);
   }
 
   /** x [B*N, s, s, C] */
@@ -121,7 +108,7 @@ export class InpaintingBlock {
     const d = this.queryDim;
     const c = m.inpaintChannels;
 
-    const f = this.convBnRelu(0, x, ctx); // [B*N,s,s,c]
+    const f = this.bottleneck1.apply(x, ctx); // [B*N,s,s,c]
     const q = tf.reshape(f, [B * N, d]);
 
     // memory read: [Q, rows, d]
@@ -141,7 +128,7 @@ export class InpaintingBlock {
     n = tf.relu(tf.add(this.norm2.apply(this.ff2.apply(this.ff1.apply(n, 'relu'))), n));
 
     const withCode = tf.concat([tf.reshape(n, [B * N, s, s, c]), positionCode(B, N, s)], 3);
-    const out = this.convBnRelu(1, withCode as tf.Tensor4D, ctx);
+    const out = this.bottleneck2.apply(withCode as tf.Tensor4D, ctx);
     const masked = ctx.training && m.ablation.maskedShortcut;
     const features = masked ? maskedShortcut(out, x, trainingRng(ctx, 'the in-painting block'), m.maskKeepProb) : out;
     return { features, queries: q as tf.Tensor2D };

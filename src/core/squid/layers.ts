@@ -5,15 +5,19 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { kaimingUniform, type Init, type ParamStore } from '../model/params.js';
-import { FoldedConvBn } from '../tactics/foldedConvBn.js';
 import { layerNorm } from '../ops/layerNorm/op.js';
 import { dense } from '../ops/dense.js';
 import type { ForwardContext } from './context.js';
+import { BatchNorm } from './batchNorm.js';
 
-export class Conv2d {
+/** A layer over 4-D maps, as its container calls it (src/core/tactics/ may stand in for it). */
+export interface MapLayer {
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
+}
+
+export class Conv2d implements MapLayer {
   readonly kernel: tf.Variable; // [k, k, in, out]
   readonly bias: tf.Variable | undefined; // [out]
-  private readonly inference: FoldedConvBn;
 
   constructor(
     store: ParamStore,
@@ -28,20 +32,30 @@ export class Conv2d {
     const fanIn = inChannels * size * size;
     this.kernel = store.variable(`${name}/kernel`, [size, size, inChannels, outChannels], kaimingUniform(fanIn));
     this.bias = withBias ? store.variable(`${name}/bias`, [outChannels], kaimingUniform(fanIn)) : undefined;
-    this.inference = new FoldedConvBn(store.inference, this, undefined);
   }
 
   /**
    * [N,H,W,in] -> [N,H',W',out], H' = floor((H + 2 pad - k) / stride) + 1.
    * One FusedConv2D kernel with the bias (no separate Add pass; the same
-   * math as conv2d + bias, gradients included). In an inference forward
-   * (ctx) of a model compiled for inference, with no gradient tape
-   * recording, on a constant copy of the weights that the native backend
-   * keeps in its own layout (src/core/tactics/foldedConvBn.ts).
+   * math as conv2d + bias, gradients included).
    */
-  apply(x: tf.Tensor4D, ctx?: ForwardContext): tf.Tensor4D {
-    if (ctx && !ctx.training && this.inference.readyWithoutTape) return this.inference.apply(x, 'linear');
+  apply(x: tf.Tensor4D): tf.Tensor4D {
     return tf.fused.conv2d({ x, filter: this.kernel as tf.Tensor4D, strides: this.stride, pad: this.pad, bias: this.bias });
+  }
+}
+
+/** ReLU(BN(conv(x))) (the in-painting block's bottlenecks). [N,H,W,in] -> [N,H',W',out] */
+export class ConvBnRelu implements MapLayer {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm;
+
+  constructor(store: ParamStore, name: string, inChannels: number, outChannels: number, size: number, withBias: boolean) {
+    this.conv = new Conv2d(store, `${name}/conv`, inChannels, outChannels, size, 1, (size - 1) / 2, withBias);
+    this.bn = new BatchNorm(store, `${name}/bn`, outChannels);
+  }
+
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return tf.relu(this.bn.apply(this.conv.apply(x), ctx));
   }
 }
 

@@ -60,9 +60,9 @@ export class ResidualBlock implements Block {
 
   /** [N,H,W,in] -> [N,H/stride,W/stride,out] */
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    const a = tf.relu(this.bn1.apply(this.conv1.apply(x), ctx.bn));
-    const h = tf.relu(this.bn2.apply(this.conv2.apply(a), ctx.bn));
-    const b = this.bn3.apply(this.conv3.apply(h), ctx.bn);
+    const a = tf.relu(this.bn1.apply(this.conv1.apply(x), ctx));
+    const h = tf.relu(this.bn2.apply(this.conv2.apply(a), ctx));
+    const b = this.bn3.apply(this.conv3.apply(h), ctx);
     return addRelu(a, b);
   }
 }

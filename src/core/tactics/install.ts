@@ -6,10 +6,11 @@
  *  - every residual block of the encoder and of both decoders: its own
  *    tidy; folded when compiled (residualBlock.ts). The encoder's
  *    full-image level inputs are consumed by the block that reads them;
- *  - every up block of both decoders: its own tidy (scoped.ts).
- * The standalone convolutions and the in-painting block's 1x1 convolutions
- * take their inference forms from the same InferenceScope
- * (foldedConvBn.ts).
+ *  - every up block of both decoders: its own tidy (scoped.ts);
+ *  - the decoders' output convolutions and the discriminator's
+ *    convolutions: a constant copy when compiled; the in-painting block's
+ *    two conv + BN + ReLU bottlenecks: one folded convolution when compiled
+ *    (foldedLayers.ts).
  */
 import { ResidualBlock, type Block } from '../squid/residualBlock.js';
 import { UpBlock } from '../squid/upBlock.js';
@@ -18,8 +19,12 @@ import type { ModelConfig } from '../squid/presets.js';
 import type { InferenceScope } from './scope.js';
 import { TacticalResidualBlock } from './residualBlock.js';
 import { ScopedUp } from './scoped.js';
+import { TacticalConv, TacticalConvBnRelu } from './foldedLayers.js';
+import { Conv2d, ConvBnRelu, type MapLayer } from '../squid/layers.js';
 
 export function installTactics(m: SquidModules, config: ModelConfig, scope: InferenceScope): void {
+  const folded = (l: MapLayer): MapLayer =>
+    l instanceof Conv2d ? new TacticalConv(l, scope) : l instanceof ConvBnRelu ? new TacticalConvBnRelu(l, scope) : l;
   const tactical = (b: Block, consumesInput = false): Block =>
     b instanceof ResidualBlock ? new TacticalResidualBlock(b, scope, consumesInput) : b;
   m.encoder.inBlock = tactical(m.encoder.inBlock);
@@ -30,5 +35,11 @@ export function installTactics(m: SquidModules, config: ModelConfig, scope: Infe
       if (up instanceof UpBlock) up.block = tactical(up.block);
       decoder.ups[i] = new ScopedUp(up);
     });
+    if (decoder) decoder.out = folded(decoder.out);
+  }
+  m.discriminator.convs.forEach((c, i) => (m.discriminator.convs[i] = folded(c)));
+  if (m.inpainting) {
+    m.inpainting.bottleneck1 = folded(m.inpainting.bottleneck1);
+    m.inpainting.bottleneck2 = folded(m.inpainting.bottleneck2);
   }
 }

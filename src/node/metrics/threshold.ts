@@ -72,7 +72,7 @@ export interface ChosenThreshold {
   /** True only for the oracle policy: chosen with the evaluated labels. */
   oracle: boolean;
   /** Where the threshold came from. */
-  source: 'validation' | 'normal-reference' | 'validation-normals' | 'evaluated-normals' | 'fixed' | 'evaluated-labels';
+  source: 'validation' | 'normal-reference' | 'validation-normals' | 'evaluated-normals' | 'fixed' | 'evaluated-labels' | 'stored with the run';
 }
 
 /**

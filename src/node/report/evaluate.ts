@@ -75,7 +75,7 @@ export function evaluateScores(opts: Omit<ReportOptions, 'out'>): ReportMetrics 
     counts,
     auc: rocAuc(labels, scores),
     auc_ci: bootstrapAucCi(labels, scores, { n: bootN, seed: bootSeed }),
-    threshold: chosen,
+    threshold: opts.storedThreshold && policy.kind === 'fixed' ? { ...chosen, policy: opts.storedThreshold, source: 'stored with the run' } : chosen,
     metrics: block(metricsAtThreshold(labels, scores, chosen.value), chosen.oracle),
   };
   if (opts.valRows) result.val_counts = countsOf(opts.valRows);

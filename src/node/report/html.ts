@@ -68,7 +68,7 @@ export function reportHtml(h: HtmlInputs): string {
     ? `<h2>Other scores</h2><table><tr><th>score</th><th>AUC</th><th>95% interval</th></tr>${Object.entries(m.extra_scores)
         .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${f4(v.auc)}</td><td>${f4(v.auc_ci.low)} – ${f4(v.auc_ci.high)}</td></tr>`)
         .join('')}</table>${Object.entries(m.extra_scores)
-        .filter(([, v]) => v.per_type_auc)
+        .filter(([, v]) => v.per_type_auc && Object.keys(v.per_type_auc).length > 1)
         .map(([k, v]) => `<h3>${esc(k)} per anomaly type</h3>${typeTable(v.per_type_auc)}`)
         .join('')}`
     : '';
@@ -100,7 +100,7 @@ ${m.val_counts ? `<tr><th>validation images</th><td>${m.val_counts.total} (${m.v
 <table>${metricRows(blocks)}</table>
 ${m.oracle_best_accuracy || m.threshold.oracle ? '<p class="note">Oracle: the threshold was chosen on the evaluated labels themselves, as the paper\'s published accuracy and F1 were; it is not available in practice.</p>' : ''}
 ${m.threshold.source === 'evaluated-normals' ? '<p class="note">The normal-quantile threshold was taken from the evaluated normal images (no validation or normal reference scores were given): it used which evaluated images are normal, though none of the abnormal ones.</p>' : ''}
-${m.per_type_auc ? `<h2>Per anomaly type</h2>${typeTable(m.per_type_auc)}` : ''}
+${m.per_type_auc && Object.keys(m.per_type_auc).length > 1 ? `<h2>Per anomaly type</h2>${typeTable(m.per_type_auc)}` : ''}
 ${extra}
 <h2>ROC curve</h2>
 ${h.rocSvg}

@@ -7,7 +7,7 @@ export interface RocSeries {
   auc: number;
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 export function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -67,9 +67,9 @@ export interface LineChartOptions {
 
 /** Lines over shared x values (e.g. per epoch), with a legend. */
 export function lineChartSvg(x: readonly number[], series: readonly LineSeries[], o: LineChartOptions): string {
-  const W = 520;
+  const W = 560;
   const H = 320;
-  const m = { l: 64, r: 150, t: 32, b: 44 };
+  const m = { l: 64, r: 190, t: 32, b: 44 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const tr = (v: number): number => (o.logY ? Math.log10(v) : v);

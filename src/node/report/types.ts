@@ -36,6 +36,8 @@ export interface ReportOptions {
   normalReferenceScores?: number[];
   /** Threshold policy (object or string); default val-f1 with valRows, else normal-quantile:0.95. */
   threshold?: ThresholdPolicy | string;
+  /** What a fixed threshold is, in words (e.g. "the run's position threshold (val-f1)"): shown instead of fixed:X. */
+  storedThreshold?: string;
   /** Name of the primary score (default "score"). */
   scoreName?: string;
   /** Other score kinds of the same images (name -> rows): their AUCs are listed too. */

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { loadDetector } from '../api.js';
-import { encodeGrayPng } from '../image/encode.js';
+import { encodeGrayPng, encodeRgbPng } from '../image/encode.js';
+import { heatmapOverlay } from './heatmapImage.js';
 import { writeReport } from '../report/write.js';
 import type { LearningCurve, ReportResult, ScoredRow, Thumbnail } from '../report/types.js';
 import { parseThresholdPolicy, type ThresholdPolicy } from '../metrics/threshold.js';
@@ -122,14 +123,14 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
         { label: 'reconstruction', png: await encodeGrayPng(recon, size, size) },
       ];
       if (primary === 'memory') {
-        // which patches are far from every normal patch of their position (white: MEMORY_HEAT_FULL_Z or more)
+        // which patches are far from every normal patch of their position (red: MEMORY_HEAT_FULL_Z or more), over the input
         const { heatmap } = await detector.heatmap(input, 'memory');
-        shown.push({ label: 'patch distance', png: await encodeGrayPng(heatmap, size, size) });
+        shown.push({ label: 'patch distance', png: await encodeRgbPng(heatmapOverlay(input, heatmap, size), size, size) });
       }
       if (primary === 'position' || primary === 'input+position') {
-        // which patches the position head does not place at their own position (white: probability 0)
+        // which patches the position head does not place at their own position (red: probability 0), over the input
         const { heatmap } = await detector.heatmap(input, 'position');
-        shown.push({ label: 'out of place', png: await encodeGrayPng(heatmap, size, size) });
+        shown.push({ label: 'out of place', png: await encodeRgbPng(heatmapOverlay(input, heatmap, size), size, size) });
       }
       return shown;
     };
@@ -157,6 +158,7 @@ export async function evaluateRun(opts: EvalOptions): Promise<ReportResult & { t
       valRows,
       normalReferenceScores,
       threshold,
+      ...(policyText === 'stored' ? { storedThreshold: thresholdNote } : {}),
       scoreName: primary,
       extraScores: Object.fromEntries(others.map((k) => [k, rows[k] ?? []])),
       title: `squid evaluation: ${opts.data}`,

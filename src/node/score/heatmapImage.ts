@@ -15,6 +15,21 @@ export function colorMap(v: number): [number, number, number] {
 
 export const PANEL_GAP = 2;
 
+/** The heatmap laid over the grey input at half strength: interleaved RGB bytes of size x size. */
+export function heatmapOverlay(input: ArrayLike<number>, heatmap: ArrayLike<number>, size: number): Uint8Array {
+  const rgb = new Uint8Array(size * size * 3);
+  for (let i = 0; i < size * size; i++) {
+    const g = input[i] as number;
+    const c = colorMap(heatmap[i] as number);
+    for (let k = 0; k < 3; k++) rgb[3 * i + k] = byte(0.5 * g + 0.5 * (c[k] as number));
+  }
+  return rgb;
+}
+
+function byte(v: number): number {
+  return Math.round(255 * Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)));
+}
+
 /** Three panels side by side with a gap: width 3S + 2 gaps, height S; interleaved RGB bytes. */
 export function heatmapPanels(
   input: ArrayLike<number>,
@@ -24,7 +39,6 @@ export function heatmapPanels(
 ): { rgb: Uint8Array; width: number; height: number } {
   const width = 3 * size + 2 * PANEL_GAP;
   const rgb = new Uint8Array(width * size * 3).fill(255);
-  const byte = (v: number) => Math.round(255 * Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)));
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const i = y * size + x;

@@ -55,7 +55,7 @@ test('batch norm: batch statistics in training, running statistics (momentum 0.1
   const store = new ParamStore(1);
   const bn = new BatchNorm(store, 'bn', 2);
   const x = tf.tensor4d([1, 10, 2, 20, 3, 30, 4, 40], [2, 2, 1, 2]);
-  const y = bn.apply(x, 'train');
+  const y = bn.apply(x, trainingContext());
   const { mean, variance } = tf.moments(y, [0, 1, 2]);
   assert.ok(arr(mean).every((v) => Math.abs(v) < 1e-5));
   assert.ok(arr(variance).every((v) => Math.abs(v - 1) < 1e-3));
@@ -66,9 +66,9 @@ test('batch norm: batch statistics in training, running statistics (momentum 0.1
   assert.ok(Math.abs((rv[0] as number) - (0.9 + 0.1 * (5 / 3))) < 1e-5);
   assert.ok(Math.abs((rv[1] as number) - (0.9 + 0.1 * (500 / 3))) < 1e-3);
   // running mode uses those statistics; per-image mode normalizes each image alone
-  const r = bn.apply(x, 'running');
+  const r = bn.apply(x, inferenceContext('running'));
   assert.ok(Math.abs((arr(r)[0] as number) - (1 - 0.25) / Math.sqrt((rv[0] as number) + 1e-5)) < 1e-5);
-  const p = bn.apply(x, 'per-image');
+  const p = bn.apply(x, inferenceContext('per-image'));
   const pm = tf.moments(p, [1, 2]);
   assert.ok(arr(pm.mean).every((v) => Math.abs(v) < 1e-5));
   store.dispose();

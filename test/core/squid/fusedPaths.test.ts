@@ -105,7 +105,7 @@ test('BatchNorm train (fused moments and backward) equals autodiff of the tf.mom
     const x = tf.variable(tf.randomNormal([3, 4, 4, 5], 2, 3, 'float32', 53));
     const c = tf.randomNormal([3, 4, 4, 5], 0, 1, 'float32', 54);
     const vars = [x, bn.gamma, bn.beta];
-    const got = lossAndGrads(() => bn.apply(x as tf.Tensor4D, 'train'), c, vars);
+    const got = lossAndGrads(() => bn.apply(x as tf.Tensor4D, trainingContext()), c, vars);
     const want = lossAndGrads(() => bnComposite(x as tf.Tensor4D, bn.gamma, bn.beta), c, vars);
     assertNear(got.loss, want.loss, 1e-5, `${backend} loss`);
     got.grads.forEach((g, i) => assertNear(g, want.grads[i]!, 1e-4, `${backend} gradient ${i}`));

@@ -13,10 +13,11 @@ import { inferenceContext, trainingContext } from '../../../src/core/squid/conte
 import { installTactics } from '../../../src/core/tactics/install.js';
 import { TacticalResidualBlock } from '../../../src/core/tactics/residualBlock.js';
 import { ScopedUp } from '../../../src/core/tactics/scoped.js';
+import { TacticalConv, TacticalConvBnRelu } from '../../../src/core/tactics/foldedLayers.js';
 import { Rng } from '../../../src/core/util/rng.js';
 import { microPreset, images } from '../squid/modelHarness.js';
 
-test('tactics installed: every residual and up block replaced; the same reconstruction, distillation and tensors left as the bare modules', async () => {
+test('tactics installed: every residual block, up block, standalone convolution and bottleneck replaced; the same reconstruction, distillation and tensors left as the bare modules', async () => {
   await useBackend('cpu', { quiet: true });
   const preset = microPreset();
   const bareStore = new ParamStore(5);
@@ -26,6 +27,8 @@ test('tactics installed: every residual and up block replaced; the same reconstr
   installTactics(m, preset.model, store.inference);
   assert.ok(m.encoder.downs.every((b) => b instanceof TacticalResidualBlock) && m.encoder.inBlock instanceof TacticalResidualBlock);
   assert.ok([...m.student.ups, ...m.teacher!.ups].every((u) => u instanceof ScopedUp));
+  assert.ok([m.student.out, m.teacher!.out, ...m.discriminator.convs].every((c) => c instanceof TacticalConv));
+  assert.ok(m.inpainting!.bottleneck1 instanceof TacticalConvBnRelu && m.inpainting!.bottleneck2 instanceof TacticalConvBnRelu);
   const x = images(2, 16, 3);
 
   const pass = (mods: SquidModules, training: boolean): { values: number[]; left: number } => {

@@ -191,7 +191,10 @@ test('squid eval writes an AUC for each score kind and per anomaly type; squid s
   for (const auc of [metrics.auc, ...Object.values(metrics.extra_scores).map((e) => e.auc)]) assert.ok(typeof auc === 'number' && auc >= 0 && auc <= 1);
   assert.ok(existsSync(path.join(out, 'learning-curve.svg')), 'the training curves are drawn');
   assert.deepEqual(Object.keys(metrics.per_type_auc).sort(), ['flipped', 'misordered', 'missing', 'zero']);
-  assert.match(readFileSync(path.join(out, 'report.html'), 'utf8'), /reconstruction/);
+  const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+  assert.match(html, /reconstruction/);
+  assert.match(html, /the run(&#39;|')s input threshold \([^)]+\) \(stored with the run\)/, 'the stored threshold is named, not shown as fixed:X');
+  assert.doesNotMatch(html, /fixed:0\./);
 
   const files = readdirSync(path.join(data, 'test', 'abnormal')).slice(0, 2).map((f) => path.join(data, 'test', 'abnormal', f));
   const heat = path.join(root, 'heat');
