@@ -10,7 +10,7 @@ import { addBackendOption, addJsonOption, printResult } from '../options.js';
 import { loadDetector } from '../../api.js';
 import { loadImage, encodeRgbPng } from '../../image/load.js';
 import { rawOf, SCORE_KINDS, type ScoreKind } from '../../../core/score/scorer.js';
-import { HEATMAP_KINDS, type HeatmapKind } from '../../../core/score/detector.js';
+import { HEATMAP_KINDS, type Detector, type HeatmapKind, type ImageScore } from '../../../core/score/detector.js';
 import { heatmapPanels } from '../../score/heatmapImage.js';
 import { heatmapFigure } from '../../score/heatmapFigure.js';
 import { cliTasks, withTask } from '../../taskProgress.js';
@@ -54,6 +54,34 @@ async function expandFolders(args: readonly string[]): Promise<string[]> {
   return out;
 }
 
+/** Per file: NAME.png at the file's own resolution (heatmap over it, colour bar, the call) and NAME.panels.png (input | reconstruction | heatmap at the model's size). */
+async function drawHeatmaps(
+  detector: Detector,
+  files: readonly string[],
+  pixels: Float32Array,
+  scores: readonly ImageScore[],
+  o: { dir: string; kind: HeatmapKind; tick: (done: number) => void },
+): Promise<{ heatmap: string; panels: string }[]> {
+  await mkdir(o.dir, { recursive: true });
+  const size = detector.size;
+  const names = heatmapNames(files);
+  const out: { heatmap: string; panels: string }[] = [];
+  for (const [i, file] of files.entries()) {
+    const input = pixels.subarray(i * size * size, (i + 1) * size * size);
+    const s = scores[i] as ImageScore;
+    const { heatmap, reconstruction } = await detector.heatmap(input, o.kind);
+    const caption = { name: path.basename(file), kind: s.kind, heatmapKind: o.kind, score: s.score, threshold: s.threshold, abnormal: s.anomalous };
+    const figure = path.join(o.dir, names[i] as string);
+    await writeFile(figure, await heatmapFigure(await readFile(file), heatmap, size, caption));
+    const p = heatmapPanels(input, reconstruction, heatmap, size);
+    const panels = figure.replace(/\.png$/, '.panels.png');
+    await writeFile(panels, await encodeRgbPng(p.rgb, p.width, p.height));
+    out.push({ heatmap: figure, panels });
+    o.tick(i + 1);
+  }
+  return out;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('score')
@@ -83,29 +111,11 @@ export function register(program: Command): void {
       });
       const raw = await withTask(progress, `scoring ${files.length} images`, files.length, (onProgress) => detector.rawScores(all, [kind], { onProgress }));
       const scores = detector.fromRaw(rawOf(raw, kind), kind);
-      const figures: ({ heatmap: string; panels: string } | undefined)[] = files.map(() => undefined);
-      if (o.heatmaps) {
-        await mkdir(o.heatmaps, { recursive: true });
-        const names = heatmapNames(files);
-        const heatmapKind = o.heatmap ?? detector.defaultHeatmap;
-        const drawing = progress(`drawing ${files.length} heatmaps`, files.length);
-        for (let i = 0; i < files.length; i++) {
-          const file = files[i] as string;
-          const input = all.subarray(i * px, (i + 1) * px);
-          const s = scores[i]!;
-          const { heatmap, reconstruction } = await detector.heatmap(input, heatmapKind);
-          // at the file's own resolution, with a colour bar and the call; and the model-size panels with the reconstruction
-          const caption = { name: path.basename(file), kind, heatmapKind, score: s.score, threshold: s.threshold, abnormal: s.anomalous };
-          const figure = path.join(o.heatmaps, names[i] as string);
-          await writeFile(figure, await heatmapFigure(await readFile(file), heatmap, size, caption));
-          const p = heatmapPanels(input, reconstruction, heatmap, size);
-          const panels = figure.replace(/\.png$/, '.panels.png');
-          await writeFile(panels, await encodeRgbPng(p.rgb, p.width, p.height));
-          figures[i] = { heatmap: figure, panels };
-          drawing.tick(i + 1);
-        }
-        drawing.end();
-      }
+      const figures = o.heatmaps
+        ? await withTask(progress, `drawing ${files.length} heatmaps`, files.length, (tick) =>
+            drawHeatmaps(detector, files, all, scores, { dir: o.heatmaps as string, kind: o.heatmap ?? detector.defaultHeatmap, tick }),
+          )
+        : [];
       const rows = files.map((file, i) => {
         const s = scores[i];
         return {
