@@ -41,6 +41,11 @@ export function rocSvg(series: readonly RocSeries[], title = 'ROC curve'): strin
     const color = COLORS[k % COLORS.length] as string;
     const pts = s.curve.fpr.map((f, i) => `${X(f)},${Y(s.curve.tpr[i] as number)}`).join(' ');
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>`);
+  });
+  // the legend on a white box over the lower right, drawn after every curve
+  parts.push(`<rect x="${X(0.43)}" y="${Y(0.07 * series.length + 0.01)}" width="${(0.56 * pw).toFixed(2)}" height="${(0.07 * series.length * ph).toFixed(2)}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`);
+  series.forEach((s, k) => {
+    const color = COLORS[k % COLORS.length] as string;
     const ly = Y(0.05 + 0.07 * (series.length - 1 - k));
     parts.push(`<line x1="${X(0.45)}" y1="${ly}" x2="${X(0.52)}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
     parts.push(`<text x="${X(0.54)}" y="${Number(ly) + 4}">${escapeXml(`${s.name}: AUC ${s.auc.toFixed(4)}`)}</text>`);
