@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { saveGrayPng } from '../../src/node/image/encode.js';
 import { REPO, DIST } from '../repo.js';
+import { withTempDir } from '../tmpDir.js';
 
 /** The indented code block that follows "From code:" in the README. */
 function fromCodeExample(readme: string): string {
@@ -21,8 +21,7 @@ function fromCodeExample(readme: string): string {
 test('README "From code": the example trains, loads a detector and scores an image file', async () => {
   const code = fromCodeExample(await readFile(join(REPO, 'README.md'), 'utf8'));
   assert.match(code, /from 'squid-ts'/);
-  const dir = await mkdtemp(join(tmpdir(), 'squid-readme-'));
-  try {
+  await withTempDir('readme', async (dir) => {
     await saveGrayPng(join(dir, 'scan.png'), Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 64) / 64), 64, 64);
     const program = `${code.replace(/from 'squid-ts'/, `from '${DIST}/src/node/index.js'`)}\nconsole.log(JSON.stringify({ score, anomalous }));\n`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', program], {
@@ -33,7 +32,5 @@ test('README "From code": the example trains, loads a detector and scores an ima
     const r = JSON.parse(stdout.trim().split('\n').pop() ?? '') as { score: number; anomalous: boolean };
     assert.ok(r.score >= 0 && r.score <= 1, `score ${r.score} in [0, 1]`);
     assert.equal(typeof r.anomalous, 'boolean');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { lineTasks, withTask } from '../../src/node/taskProgress.js';
 import { loadBatch } from '../../src/node/data/batches.js';
 import { saveGrayPng } from '../../src/node/image/encode.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withTempDir } from '../tmpDir.js';
 
 test('lineTasks: a start line, at most one line per 10 s with count and ETA, an end line; ended on failure too', async () => {
   const out: string[] = [];
@@ -32,8 +31,7 @@ test('lineTasks: a start line, at most one line per 10 s with count and ETA, an 
 });
 
 test('loadBatch reports each file done', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'squid-progress-'));
-  try {
+  await withTempDir('progress', async (dir) => {
     const paths = await Promise.all([0, 1, 2].map(async (i) => {
       const p = join(dir, `${i}.png`);
       await saveGrayPng(p, new Float32Array(16).fill(i / 3), 4, 4);
@@ -42,7 +40,5 @@ test('loadBatch reports each file done', async () => {
     const seen: number[] = [];
     await loadBatch(paths, { size: 4, onProgress: (n) => seen.push(n) });
     assert.deepEqual(seen, [1, 2, 3]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -1,21 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { saveGrayPng } from '../../../src/node/image/encode.js';
 import { classLabelOf, readLabelledFolder, readNormalFolder } from '../../../src/node/data/folders.js';
 import { parseChexpertCsv, readChexpertCsv } from '../../../src/node/data/chexpert.js';
 import { InputError } from '../../../src/core/util/errors.js';
+import { withTempDir } from '../../tmpDir.js';
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'squid-data-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>): Promise<void> => withTempDir('data', fn);
 
 async function img(path: string): Promise<void> {
   await saveGrayPng(path, new Float32Array(16).fill(0.3), 4, 4);

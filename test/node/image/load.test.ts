@@ -1,22 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadImage, ImageLoadError, decodeImage } from '../../../src/node/image/load.js';
 import { encodeGrayPng, saveGrayPng } from '../../../src/node/image/encode.js';
 import { InputError } from '../../../src/core/util/errors.js';
 import { loadBatch } from '../../../src/node/data/batches.js';
+import { withTempDir } from '../../tmpDir.js';
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'squid-img-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>): Promise<void> => withTempDir('img', fn);
 
 test('8-bit gray PNG loads exactly as value/255 at its own size', async () => {
   await withDir(async (dir) => {

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Rng } from '../../../src/core/util/rng.js';
@@ -16,18 +15,12 @@ import { rocAuc } from '../../../src/node/metrics/roc.js';
 import { saveGrayPng } from '../../../src/node/image/encode.js';
 import { InputError } from '../../../src/core/util/errors.js';
 import { REPO } from '../../repo.js';
+import { withTempDir } from '../../tmpDir.js';
 
 const run = promisify(execFile);
 const SQUID = join(REPO, 'bin', 'squid.js');
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'squid-report-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>): Promise<void> => withTempDir('report', fn);
 
 function randomRows(n: number, seed: number, types?: string[]): ScoredRow[] {
   const rng = new Rng(seed);

@@ -8,7 +8,8 @@ import { useBackend, parseBackendChoice } from '../../backend/select.js';
 import { hintWorkload } from '../../../core/ops/hints.js';
 import { addBackendOption, addJsonOption, printResult } from '../options.js';
 import { loadDetector } from '../../api.js';
-import { loadImage, encodeRgbPng } from '../../image/load.js';
+import { encodeRgbPng } from '../../image/load.js';
+import { loadBatch } from '../../data/batches.js';
 import { rawOf, SCORE_KINDS, type ScoreKind } from '../../../core/score/scorer.js';
 import { HEATMAP_KINDS, type Detector, type HeatmapKind, type ImageScore } from '../../../core/score/detector.js';
 import { heatmapPanels } from '../../score/heatmapImage.js';
@@ -99,16 +100,10 @@ export function register(program: Command): void {
     const detector = await loadDetector(o.run, o.score ? { kind: o.score } : {});
     const kind = detector.kind;
     try {
-      const size = detector.size;
-      const px = size * size;
-      const all = new Float32Array(files.length * px);
       const progress = cliTasks(o.quiet);
-      await withTask(progress, `loading ${files.length} images`, files.length, async (tick) => {
-        for (let i = 0; i < files.length; i++) {
-          all.set(await loadImage(files[i] as string, { size }), i * px);
-          tick(i + 1);
-        }
-      });
+      const { x: all } = await withTask(progress, `loading ${files.length} images`, files.length, (onProgress) =>
+        loadBatch(files, { size: detector.size, onProgress }),
+      );
       const raw = await withTask(progress, `scoring ${files.length} images`, files.length, (onProgress) => detector.rawScores(all, [kind], { onProgress }));
       const scores = detector.fromRaw(rawOf(raw, kind), kind);
       const figures = o.heatmaps
