@@ -25,6 +25,8 @@ import { lockRun } from '../../src/node/io/runLock.js';
 import { Rng } from '../../src/core/util/rng.js';
 import { SquidError } from '../../src/core/util/errors.js';
 import { REPO } from '../repo.js';
+import * as ort from 'onnxruntime-node';
+import { loadImage } from '../../src/node/image/load.js';
 
 const info = await useBackend('auto', { quiet: true });
 const skip = info.name === 'cpu' ? `native backend unavailable (${info.fallbackReason ?? 'cpu requested'}); tfjs-cpu training is too slow` : false;
@@ -279,6 +281,19 @@ test('damaged weights are detected in the CLI and the export path, never scored'
   const fromExport = squid(['score', '--run', exp, img]);
   assert.equal(fromRun.status, 0, fromRun.stderr);
   assert.equal(fromExport.stdout, fromRun.stdout);
+  // the ONNX export scores the file as squid score does (onnxruntime-node; the file loaded as squid loads it)
+  const onnxDir = path.join(root, 'weights-onnx');
+  const onnx = squid(['export', '--run', run, '--out', onnxDir, '--format', 'onnx', '--json']);
+  assert.equal(onnx.status, 0, onnx.stderr);
+  const session = await ort.InferenceSession.create((JSON.parse(onnx.stdout) as { file: string }).file);
+  const out = await session.run({ image: new ort.Tensor('float32', await loadImage(img, { size: 48 }), [1, 48, 48, 1]) });
+  await session.release();
+  const cli = (JSON.parse(squid(['score', '--run', run, '--json', img]).stdout) as { score: number; label: string }[])[0];
+  assert.ok(cli && Math.abs(((out.score as ort.Tensor).data[0] as number) - cli.score) < 1e-4, `onnxruntime ${(out.score as ort.Tensor).data[0]}, squid score ${cli?.score}`);
+  assert.equal((out.abnormal as ort.Tensor).data[0] ? 'abnormal' : 'normal', cli.label);
+  const q = squid(['export', '--run', run, '--out', onnxDir, '--format', 'onnx', '--quantize', 'float16']);
+  assert.equal(q.status, 1);
+  assert.match(q.stderr, /--quantize applies to the tfjs format/);
   // a folder stands for its image files
   const folder = path.join(root, 'imgs');
   mkdirSync(folder);

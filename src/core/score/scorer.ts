@@ -90,18 +90,10 @@ async function scoreCompiled(model: SquidModel, x: tf.Tensor4D, opts: ScoreOptio
   // the teacher decoder runs only for the kind that reads it (it adds a decoder pass)
   const { recon, gap } = kinds.includes('distillation') ? model.reconstructWithGap(x) : { recon: model.reconstruct(x), gap: undefined };
   const bn = opts.bn ?? 'per-image';
-  const compute: Record<MeasuredScoreKind, () => tf.Tensor1D> = {
-    discriminator: () => model.discriminatorLogits(recon, bn),
-    residual: () => tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])) as tf.Tensor1D,
-    input: () => model.discriminatorLogits(x, bn),
-    distillation: () => tf.neg(gap as tf.Tensor1D),
-    memory: () => model.memoryScores(x),
-    position: () => model.positionScores(x),
-  };
   const raw: RawScores = {};
   try {
     for (const k of kinds) {
-      const v = tf.tidy(compute[k]);
+      const v = tf.tidy(() => rawScoreTensor(model, k, { x, recon, gap }, bn));
       raw[k] = (await v.data()) as Float32Array;
       v.dispose();
       const bad = (raw[k] as Float32Array).findIndex((s) => !Number.isFinite(s));
@@ -116,6 +108,32 @@ async function scoreCompiled(model: SquidModel, x: tf.Tensor4D, opts: ScoreOptio
   if (opts.keepReconstruction) return { raw, reconstruction: recon };
   recon.dispose();
   return { raw };
+}
+
+/** What the raw scores are computed from: a batch x [N,S,S,1], its reconstruction [N,S,S,1] and, for "distillation", the teacher-student gap [N]. */
+export interface ScoreInputs {
+  x: tf.Tensor4D;
+  recon: tf.Tensor4D;
+  gap?: tf.Tensor1D;
+}
+
+/** The raw score of one measured kind, [N] (normality: higher = more normal). The one definition of each kind (scoreBatch, the ONNX export). */
+export function rawScoreTensor(model: SquidModel, kind: MeasuredScoreKind, { x, recon, gap }: ScoreInputs, bn: DiscriminatorBnMode): tf.Tensor1D {
+  switch (kind) {
+    case 'discriminator':
+      return model.discriminatorLogits(recon, bn);
+    case 'residual':
+      return tf.neg(tf.mean(tf.squaredDifference(x, recon), [1, 2, 3])) as tf.Tensor1D;
+    case 'input':
+      return model.discriminatorLogits(x, bn);
+    case 'distillation':
+      if (!gap) throw new Error('the "distillation" score needs the teacher-student gap (reconstructWithGap)');
+      return tf.neg(gap);
+    case 'memory':
+      return model.memoryScores(x);
+    case 'position':
+      return model.positionScores(x);
+  }
 }
 
 /**
@@ -209,6 +227,34 @@ export function anomalyScores(raw: ArrayLike<number>, mean: number, std: number)
     out[i] = 1 - 1 / (1 + Math.exp(-z));
   }
   return out;
+}
+
+/**
+ * combineRaw and anomalyScores in tensor form, for a graph that scores on
+ * its own (the ONNX export): the raw value of `kind` [N] (a combined kind
+ * from its parts' raw values) and its anomaly score [N], in float32.
+ */
+export function anomalyScoreTensor(
+  raw: Partial<Record<MeasuredScoreKind, tf.Tensor1D>>,
+  kind: ScoreKind,
+  stats: Partial<Record<ScoreKind, { mean: number; std: number }>>,
+): { raw: tf.Tensor1D; score: tf.Tensor1D } {
+  const statsFor = (k: ScoreKind): { mean: number; std: number } => {
+    const s = stats[k];
+    if (!s || !Number.isFinite(s.mean) || !Number.isFinite(s.std)) throw new SquidError(`no finite statistics for the ${k} score`);
+    return { mean: s.mean, std: Math.max(s.std, SCORE_STD_FLOOR) };
+  };
+  const z = (r: tf.Tensor1D, k: ScoreKind): tf.Tensor1D => {
+    const { mean, std } = statsFor(k);
+    return tf.div(tf.sub(r, mean), std);
+  };
+  const partRaw = (k: MeasuredScoreKind): tf.Tensor1D => {
+    const r = raw[k];
+    if (!r) throw new Error(`score kind "${k}" was not computed`);
+    return r;
+  };
+  const kindRaw = isCombinedKind(kind) ? tf.addN(COMBINED_SCORE_PARTS[kind].map((p) => z(partRaw(p), p))) : partRaw(kind as MeasuredScoreKind);
+  return { raw: kindRaw, score: tf.sigmoid(tf.neg(z(kindRaw, kind))) }; // 1 - sigmoid(z) = sigmoid(-z)
 }
 
 /** Mean and (population) standard deviation. */

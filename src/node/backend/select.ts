@@ -73,7 +73,7 @@ export async function useBackend(choice: BackendChoice = 'auto', opts: { quiet?:
  * this program chose its backend deliberately (squid doctor says which), so
  * the banner is switched off for the cpu-based backends.
  */
-function silenceNodeBanner(name: string): void {
+export function silenceNodeBanner(name: string): void {
   const backend = tf.findBackend(name) as { firstUse?: boolean } | null;
   if (backend && 'firstUse' in backend) backend.firstUse = false;
 }
