@@ -34,8 +34,8 @@ export function dataTypeOf(dtype: OnnxDtype): number {
   return DATA_TYPE[dtype];
 }
 
-/** An attribute value: a string, an int (a plain number), a float (float(x)), ints (number[]) or floats (floats([...])). */
-export type AttrValue = string | number | number[] | { float: number } | { floats: number[] };
+/** An attribute value: a string, an int (a plain number), a float (float(x)) or ints (number[]). */
+export type AttrValue = string | number | number[] | { float: number };
 export const float = (x: number): { float: number } => ({ float: x });
 
 function attribute(name: string, v: AttrValue): Onnx.IAttributeProto {
@@ -46,8 +46,7 @@ function attribute(name: string, v: AttrValue): Onnx.IAttributeProto {
     return { name, type: T.INT, i: v };
   }
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
-  if ('float' in v) return { name, type: T.FLOAT, f: v.float };
-  return { name, type: T.FLOATS, floats: v.floats };
+  return { name, type: T.FLOAT, f: v.float };
 }
 
 function rawBytes(values: ArrayLike<number>, dtype: OnnxDtype): Uint8Array {

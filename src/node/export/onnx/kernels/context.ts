@@ -6,7 +6,7 @@
  * (convolutions) transpose, around themselves.
  */
 import type { TracedKernel, TracedTensor } from '../trace.js';
-import type { OnnxGraph } from '../onnxGraph.js';
+import { float, type OnnxGraph } from '../onnxGraph.js';
 
 export interface KernelContext {
   g: OnnxGraph;
@@ -62,7 +62,7 @@ export function activation(c: KernelContext, y: string, to: string): void {
       g.op('Elu', [y], {}, to);
       return;
     case 'leakyrelu':
-      g.op('LeakyRelu', [y], { alpha: { float: (c.kernel.attrs.leakyreluAlpha as number | undefined) ?? 0.2 } }, to);
+      g.op('LeakyRelu', [y], { alpha: float((c.kernel.attrs.leakyreluAlpha as number | undefined) ?? 0.2) }, to);
       return;
     case 'prelu':
       g.op('PRelu', [y, c.input('preluActivationWeights')], {}, to);

@@ -43,9 +43,9 @@ export const SHAPE_KERNELS: Record<string, KernelEmitter> = {
   },
   // ONNX TopK: the largest first, ties to the lower index (as tfjs), int64 indices
   TopK: (c) => {
-    const [values, indices] = c.g.node('TopK', [c.input('x'), c.g.int64s([attr<number>(c, 'k')])], { axis: -1, largest: 1, sorted: 1 }, [c.outs[0] as string, c.g.fresh('topk_i')]);
-    c.g.op('Cast', [indices as string], { to: dataTypeOf('int32') }, c.outs[1]);
-    void values;
+    const indices = c.g.fresh('topk_i');
+    c.g.node('TopK', [c.input('x'), c.g.int64s([attr<number>(c, 'k')])], { axis: -1, largest: 1, sorted: 1 }, [c.outs[0] as string, indices]);
+    c.g.op('Cast', [indices], { to: dataTypeOf('int32') }, c.outs[1]);
   },
   OneHot: (c) => {
     const dtype = onnxDtype(attr<tf.DataType>(c, 'dtype'));
