@@ -17,8 +17,9 @@ import { getPreset } from '../../../src/core/squid/presets.js';
 import { createSquid } from '../../../src/core/model/squid.js';
 import { disposeState } from '../../../src/core/io/modelState.js';
 import { toFloat16Bits } from '../../../src/core/io/quantize.js';
-import { runPaths, writeModelDir, writeRunConfig, writeScoring, type ScoringJson } from '../../../src/node/io/runDir.js';
+import { runPaths, type ScoringJson } from '../../../src/node/io/runDir.js';
 import { exportRun } from '../../../src/node/export/exportRun.js';
+import { writeSeededRun } from './seededRun.js';
 import { loadExport } from '../../../src/core/export/loadExport.js';
 import { folderReader } from '../../../src/node/export/nodeFiles.js';
 import { inferImage } from '../../../src/core/score/infer.js';
@@ -40,15 +41,8 @@ const SCORING: ScoringJson = {
 };
 
 /** A run folder holding a seeded (untrained) tiny model scored by the discriminator. */
-async function makeRun(dir: string): Promise<Record<string, tf.Tensor>> {
-  const preset = { ...getPreset('tiny'), score: 'discriminator' as const };
-  const model = createSquid(preset, { seed: 9 });
-  const state = model.getState();
-  model.dispose();
-  await writeRunConfig(dir, { preset, seed: 9, data: 'digitanatomy', val: null, createdAt: SCORING.date, squidTsVersion: 'test' });
-  await writeModelDir(runPaths(dir).best, preset, state);
-  await writeScoring(dir, SCORING);
-  return state;
+function makeRun(dir: string): Promise<Record<string, tf.Tensor>> {
+  return writeSeededRun(dir, { ...getPreset('tiny'), score: 'discriminator' as const }, SCORING);
 }
 
 test('export writes squid.json and the weights; the loader restores the model exactly', async (t) => {

@@ -12,7 +12,8 @@ import { useBackend } from '../../../src/node/backend/select.js';
 import { getPreset, type Preset } from '../../../src/core/squid/presets.js';
 import { createSquid } from '../../../src/core/model/squid.js';
 import { disposeState } from '../../../src/core/io/modelState.js';
-import { runPaths, writeModelDir, writeRunConfig, writeScoring, type ScoringJson } from '../../../src/node/io/runDir.js';
+import type { ScoringJson } from '../../../src/node/io/runDir.js';
+import { writeSeededRun } from './seededRun.js';
 import { exportOnnx, sameGraph } from '../../../src/node/export/onnx/exportOnnx.js';
 import { onTraceBackend, traceKernels } from '../../../src/node/export/onnx/trace.js';
 import { missingKernels, toOnnx } from '../../../src/node/export/onnx/toOnnx.js';
@@ -151,17 +152,6 @@ const SCORING: ScoringJson = {
   date: '2026-11-30T12:00:00.000Z',
 };
 
-/** A run of a seeded (untrained) model of `preset` scored by `score`. */
-async function makeRun(dir: string, preset: Preset): Promise<void> {
-  const model = createSquid(preset, { seed: 9 });
-  const state = model.getState();
-  model.dispose();
-  await writeRunConfig(dir, { preset, seed: 9, data: 'digitanatomy', val: null, createdAt: SCORING.date, squidTsVersion: 'test' });
-  await writeModelDir(runPaths(dir).best, preset, state);
-  await writeScoring(dir, SCORING);
-  disposeState(state);
-}
-
 for (const [presetName, score, batch] of [
   ['digitanatomy-fast', 'input+position', 1],
   ['tiny', 'distillation', 3],
@@ -169,7 +159,7 @@ for (const [presetName, score, batch] of [
   test(`an ONNX export of a run (${presetName}, ${score}, batch ${batch}) scores as squid score does, within 1e-4`, async () => {
     await withTempDir('onnx', async (dir) => {
       const preset = { ...getPreset(presetName), score };
-      await makeRun(join(dir, 'run'), preset);
+      disposeState(await writeSeededRun(join(dir, 'run'), preset, SCORING));
       const info = await exportOnnx(join(dir, 'run'), join(dir, 'out'), create, { batch });
       assert.equal(info.score, score);
       assert.equal(info.threshold, SCORING[score]?.threshold);

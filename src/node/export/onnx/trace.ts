@@ -92,10 +92,8 @@ class Recorder {
     if (this.dynamic.has(t.id)) return ref(t);
     const source = this.byData.get(t.dataId);
     if (source) {
-      const same = tf.util.arraysEqual(source.shape, t.shape);
-      this.kernels.push({ kernel: same ? 'Identity' : 'Reshape', inputs: { x: source }, attrs: same ? {} : { shape: [...t.shape] }, outputs: [ref(t)] });
       this.markDynamic(t);
-      return ref(t);
+      return this.view(source, t);
     }
     return this.constant(t);
   }
@@ -106,12 +104,17 @@ class Recorder {
     const first = this.constByData.get(t.dataId);
     if (first) {
       this.views.add(t.id);
-      const same = tf.util.arraysEqual(first.shape, t.shape);
-      this.kernels.push({ kernel: same ? 'Identity' : 'Reshape', inputs: { x: first }, attrs: same ? {} : { shape: [...t.shape] }, outputs: [ref(t)] });
-      return ref(t);
+      return this.view(first, t);
     }
     this.constants.set(t.id, { ...ref(t), values: t.dataSync() as tf.TypedArray });
     this.constByData.set(t.dataId, ref(t));
+    return ref(t);
+  }
+
+  /** t as a view of source's buffer: an Identity, or a Reshape when the shapes differ. */
+  private view(source: TracedTensor, t: tf.Tensor): TracedTensor {
+    const same = tf.util.arraysEqual(source.shape, t.shape);
+    this.kernels.push({ kernel: same ? 'Identity' : 'Reshape', inputs: { x: source }, attrs: same ? {} : { shape: [...t.shape] }, outputs: [ref(t)] });
     return ref(t);
   }
 
