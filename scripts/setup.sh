@@ -28,6 +28,9 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# onnxruntime-node carries its CPU runtime; its install script would fetch CUDA files from nuget.org
+# (.npmrc says the same for a plain `npm ci`)
+export ONNXRUNTIME_NODE_INSTALL=skip
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci
 else
