@@ -31,6 +31,7 @@ import { readRun, restoreModel } from '../exportRun.js';
 import { onTraceBackend, traceKernels, type Trace } from './trace.js';
 import { toOnnx } from './toOnnx.js';
 import { OPSET } from './onnxGraph.js';
+import { SquidError } from '../../../core/util/errors.js';
 
 export const ONNX_FILE = 'model.onnx';
 
@@ -97,7 +98,7 @@ export function sameGraph(a: Trace, b: Trace): boolean {
 
 export async function exportOnnx(run: string, out: string, create: ModelFactory, opts: OnnxExportOptions = {}): Promise<OnnxExportInfo> {
   const batch = opts.batch ?? 1;
-  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`--batch must be a whole number of images, at least 1; got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1) throw new SquidError(`--batch must be a whole number of images, at least 1; got ${batch}`);
   return onTraceBackend(async () => {
     const r = await readRun(run);
     let model: SquidModel;
@@ -112,7 +113,7 @@ export async function exportOnnx(run: string, out: string, create: ModelFactory,
     try {
       trace = await traceScoring(model, kind, r.scoring, batch, 1);
       if (!sameGraph(trace, await traceScoring(model, kind, r.scoring, batch, 2))) {
-        throw new Error(`the ${kind} scoring pass of ${r.json.preset.name} reads values back while it runs, so its ONNX graph would not follow the image: not exported`);
+        throw new SquidError(`the ${kind} scoring pass of ${r.json.preset.name} reads values back while it runs, so its ONNX graph would not follow the image: not exported`);
       }
     } finally {
       model.dispose();

@@ -6,6 +6,7 @@
 import { OnnxGraph, onnxDtype, type GraphValue } from './onnxGraph.js';
 import { ONNX_KERNELS } from './kernels/index.js';
 import type { Trace, TracedTensor } from './trace.js';
+import { SquidError } from '../../../core/util/errors.js';
 
 export interface OnnxModelInfo {
   name: string;
@@ -21,7 +22,7 @@ export function missingKernels(trace: Trace): string[] {
 
 export function toOnnx(trace: Trace, info: OnnxModelInfo): Uint8Array {
   const missing = missingKernels(trace);
-  if (missing.length) throw new Error(`the ONNX export has no form for the tfjs kernel(s) ${missing.join(', ')} (src/node/export/onnx/kernels/)`);
+  if (missing.length) throw new SquidError(`the ONNX export has no form for the tfjs kernel(s) ${missing.join(', ')} (src/node/export/onnx/kernels/)`);
   const g = new OnnxGraph();
   const names = new Map<number, string>();
   for (const [name, t] of Object.entries(trace.inputs)) names.set(t.id, name);
