@@ -51,7 +51,7 @@ export interface OnnxExportInfo {
   score: ScoreKind;
   threshold: number | null;
   opset: number;
-  /** ONNX nodes written, by tfjs kernel traced. */
+  /** The tfjs kernels traced (each written through its ONNX form), with how often each ran. */
   kernels: Record<string, number>;
 }
 
