@@ -18,6 +18,7 @@ import { readLabelledFolder } from '../src/node/data/folders.js';
 import { loadBatch } from '../src/node/data/batches.js';
 import { rocAuc } from '../src/node/metrics/roc.js';
 import { argValue } from './args.js';
+import { median } from './median.js';
 
 const run = argValue('--run');
 const data = argValue('--data');
@@ -33,7 +34,6 @@ const S = detector.size;
 const px = S * S;
 const { x: pixels } = await loadBatch(items.map((i) => i.path), { size: S });
 const labels = items.map((i) => i.label);
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
 
 console.log(`run ${run}, ${items.length} images of ${data}, ours on ${backend.name} (${backend.threads ?? 1} threads), onnxruntime-node ${ort.env.versions.common}`);
 console.log('| batch | export s | model MB | ours ms/image | onnxruntime ms/image | ours AUC | onnxruntime AUC | largest score change | calls changed |');

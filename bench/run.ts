@@ -17,6 +17,7 @@ import { useBackend } from '../src/node/backend/select.js';
 import { registerNativeBackend } from '../src/node/backend/nativeBackend.js';
 import { kernelCases, timeCase } from './kernels.js';
 import { argValue, hasFlag } from './args.js';
+import { median } from './median.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -99,7 +100,6 @@ function runModel(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Mod
   return JSON.parse(line) as ModelRun;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 async function main(): Promise<void> {
   const { python, why } = findPython();

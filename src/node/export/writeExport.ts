@@ -6,7 +6,7 @@
  * Files are written to temporaries and renamed, so a reader never sees half
  * a file.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomicFiles.js';
 import { join } from 'node:path';
 import { buildModelJson, encodeState, sha256Hex, type TensorState } from '../../core/io/modelState.js';
 import type { Quantization } from '../../core/io/quantize.js';
@@ -15,12 +15,6 @@ import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, SQUID_JSON, type SquidJson } from
 
 /** squid.json minus what the writer fills in itself. */
 export type ExportInfo = Omit<SquidJson, 'format' | 'formatVersion' | 'files' | 'exportedAt' | 'inputSize'>;
-
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
 
 /** TF.js's shard size (tensorflowjs_converter's default). */
 export const SHARD_BYTES = 4 * 1024 * 1024;
@@ -40,7 +34,6 @@ function shardNames(bytes: number, shardBytes: number): string[] {
 
 /** Writes the export; returns the squid.json written. */
 export async function writeExport(dir: string, state: TensorState, info: ExportInfo, opts: WriteExportOptions = {}): Promise<SquidJson> {
-  await mkdir(dir, { recursive: true });
   const { specs, data } = await encodeState(state, opts.quantize);
   const shardBytes = opts.shardBytes ?? SHARD_BYTES;
   const shards = shardNames(data.byteLength, shardBytes);
@@ -53,8 +46,8 @@ export async function writeExport(dir: string, state: TensorState, info: ExportI
     exportedAt: new Date().toISOString(),
     files: [MODEL_JSON, ...shards, SQUID_JSON],
   };
-  for (const [i, name] of shards.entries()) await writeAtomic(join(dir, name), new Uint8Array(data, i * shardBytes, Math.min(shardBytes, data.byteLength - i * shardBytes)));
-  await writeAtomic(join(dir, MODEL_JSON), JSON.stringify(modelJson));
-  await writeAtomic(join(dir, SQUID_JSON), `${JSON.stringify(squid, null, 2)}\n`);
+  for (const [i, name] of shards.entries()) await writeFileAtomic(join(dir, name), new Uint8Array(data, i * shardBytes, Math.min(shardBytes, data.byteLength - i * shardBytes)));
+  await writeFileAtomic(join(dir, MODEL_JSON), JSON.stringify(modelJson));
+  await writeFileAtomic(join(dir, SQUID_JSON), `${JSON.stringify(squid, null, 2)}\n`);
   return squid;
 }

@@ -27,13 +27,18 @@ export async function writeFileSynced(p: string, data: string | Uint8Array): Pro
   }
 }
 
-/** Writes a JSON file atomically (temp file, fsync, rename). */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+/** Writes a file atomically (temp file, fsync, rename): a reader sees the old file or the whole new one. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFileSynced(tmp, JSON.stringify(value, null, 2) + '\n');
+  await writeFileSynced(tmp, data);
   await fs.rename(tmp, file);
   await fsyncPath(path.dirname(file));
+}
+
+/** Writes a JSON file atomically (writeFileAtomic). */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 /** The `.NAME.old` copy beside `dest` that a crash in the middle of a replacement leaves. */

@@ -17,7 +17,6 @@
  *
  * B is fixed when exporting (default 1). Node only.
  */
-import { rename, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeState } from '../../../core/io/modelState.js';
@@ -28,6 +27,7 @@ import { anomalyScoreTensor, rawScoreTensor } from '../../../core/score/scorer.j
 import { measuredKinds, presetScore, type MeasuredScoreKind, type ScoreKind } from '../../../core/squid/presets.js';
 import { withInference } from '../../../core/tactics/compile.js';
 import { readRun, restoreModel } from '../exportRun.js';
+import { writeFileAtomic } from '../../io/atomicFiles.js';
 import { onTraceBackend, traceKernels, type Trace } from './trace.js';
 import { toOnnx } from './toOnnx.js';
 import { OPSET } from './onnxGraph.js';
@@ -55,6 +55,12 @@ export interface OnnxExportInfo {
   kernels: Record<string, number>;
 }
 
+/** The run's threshold of `kind`, or null when it stored none. */
+function storedThreshold(scoring: ScoringJson, kind: ScoreKind): number | null {
+  const t = scoring[kind]?.threshold;
+  return t !== undefined && Number.isFinite(t) ? t : null;
+}
+
 /** The outputs of one scoring pass over x, as tensors (what the ONNX graph computes). */
 export function scoringGraph(model: SquidModel, x: tf.Tensor4D, kind: ScoreKind, scoring: ScoringJson): Record<string, tf.Tensor> {
   const parts = measuredKinds([kind]);
@@ -62,9 +68,9 @@ export function scoringGraph(model: SquidModel, x: tf.Tensor4D, kind: ScoreKind,
   const raw: Partial<Record<MeasuredScoreKind, tf.Tensor1D>> = {};
   for (const k of parts) raw[k] = rawScoreTensor(model, k, { x, recon, gap }, 'per-image');
   const s = anomalyScoreTensor(raw, kind, scoring);
-  const threshold = scoring[kind]?.threshold;
+  const threshold = storedThreshold(scoring, kind);
   const out: Record<string, tf.Tensor> = { score: s.score, raw: s.raw };
-  if (threshold !== undefined && Number.isFinite(threshold)) out.abnormal = tf.greaterEqual(s.score, threshold);
+  if (threshold !== null) out.abnormal = tf.greaterEqual(s.score, threshold);
   out.reconstruction = recon;
   return out;
 }
@@ -108,7 +114,7 @@ export async function exportOnnx(run: string, out: string, create: ModelFactory,
       disposeState(r.state);
     }
     const kind = presetScore(r.json.preset);
-    const threshold = r.scoring[kind]?.threshold;
+    const threshold = storedThreshold(r.scoring, kind);
     let trace: Trace;
     try {
       trace = await traceScoring(model, kind, r.scoring, batch, 1);
@@ -125,19 +131,16 @@ export async function exportOnnx(run: string, out: string, create: ModelFactory,
       metadata: {
         'squid.preset': r.json.preset.name,
         'squid.score': kind,
-        'squid.threshold': threshold !== undefined && Number.isFinite(threshold) ? String(threshold) : '',
+        'squid.threshold': threshold === null ? '' : String(threshold),
         'squid.threshold_policy': r.scoring[kind]?.policy ?? '',
         'squid.input_size': String(r.json.preset.model.imageSize),
         'squid.training_data': r.config.data,
       },
     });
-    await mkdir(out, { recursive: true });
     const file = join(out, ONNX_FILE);
-    const tmp = `${file}.tmp-${process.pid}`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
+    await writeFileAtomic(file, bytes);
     const kernels: Record<string, number> = {};
     for (const k of trace.kernels) kernels[k.kernel] = (kernels[k.kernel] ?? 0) + 1;
-    return { file, bytes: bytes.byteLength, preset: r.json.preset.name, inputSize: r.json.preset.model.imageSize, batch, score: kind, threshold: Number.isFinite(threshold) ? (threshold as number) : null, opset: OPSET, kernels };
+    return { file, bytes: bytes.byteLength, preset: r.json.preset.name, inputSize: r.json.preset.model.imageSize, batch, score: kind, threshold, opset: OPSET, kernels };
   });
 }
